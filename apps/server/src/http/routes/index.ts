@@ -1,0 +1,13 @@
+import type { FastifyInstance } from 'fastify';
+import type { Deps } from '../../deps.js';
+import { authRoutes } from './auth.js';
+import { jobRoutes } from './jobs.js';
+import { projectRoutes } from './projects.js';
+import { assetRoutes } from './assets.js';
+
+export async function registerRoutes(app: FastifyInstance, deps: Deps) {
+  authRoutes(app, deps);
+  projectRoutes(app, deps);
+  assetRoutes(app, deps);
+  jobRoutes(app, deps);
+}

@@ -1,0 +1,119 @@
+import type { Db } from './db/index.js';
+import type { Actor } from './deps.js';
+import { forbidden, notFound } from './errors.js';
+
+/**
+ * The one place that decides access. Routes declare a route-level requirement
+ * (public / user / admin); services ask this module for object-level decisions. Anything not
+ * granted here is denied. Objects in projects the caller does not belong to answer 404, so
+ * their existence does not leak; members lacking a permission get 403.
+ */
+export const PROJECT_ROLES = ['manager', 'annotator', 'reviewer', 'viewer'] as const;
+export type ProjectRole = (typeof PROJECT_ROLES)[number];
+
+export const PROJECT_ACTIONS = {
+  'project.read': ['manager', 'annotator', 'reviewer', 'viewer'],
+  'project.update': ['manager'],
+  'project.delete': ['manager'],
+  'members.read': ['manager', 'annotator', 'reviewer', 'viewer'],
+  'members.manage': ['manager'],
+  'task.read': ['manager', 'annotator', 'reviewer', 'viewer'],
+  'task.manage': ['manager'],
+  'asset.upload': ['manager'],
+  'asset.listAll': ['manager', 'reviewer', 'viewer'],
+  'job.manage': ['manager'],
+  'job.readAll': ['manager', 'reviewer', 'viewer'],
+  'annotation.writeAny': ['manager'],
+} as const satisfies Record<string, readonly ProjectRole[]>;
+export type ProjectAction = keyof typeof PROJECT_ACTIONS;
+
+/** Admins act as managers in every project. */
+export type EffectiveRole = ProjectRole | 'admin';
+
+export function roleAllows(role: EffectiveRole, action: ProjectAction): boolean {
+  if (role === 'admin') return true;
+  return (PROJECT_ACTIONS[action] as readonly ProjectRole[]).includes(role);
+}
+
+export async function projectRole(db: Db, actor: Actor, projectId: string): Promise<EffectiveRole | null> {
+  const project = await db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst();
+  if (!project) return null;
+  if (actor.systemRole === 'admin') return 'admin';
+  const m = await db
+    .selectFrom('project_members')
+    .select('role')
+    .where('project_id', '=', projectId)
+    .where('user_id', '=', actor.id)
+    .executeTakeFirst();
+  return m?.role ?? null;
+}
+
+/** Returns the caller's role when it allows `action`; 404 for non-members, 403 for members lacking it. */
+export async function requireProject(db: Db, actor: Actor, projectId: string, action: ProjectAction): Promise<EffectiveRole> {
+  const role = await projectRole(db, actor, projectId);
+  if (!role) throw notFound('Project');
+  if (!roleAllows(role, action)) throw forbidden(`Your role in this project (${role}) does not allow this (${action}).`);
+  return role;
+}
+
+export async function requireTask(db: Db, actor: Actor, taskId: string, action: ProjectAction) {
+  const task = await db.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirst();
+  if (!task) throw notFound('Task');
+  const role = await projectRole(db, actor, task.project_id);
+  if (!role) throw notFound('Task');
+  if (!roleAllows(role, action)) throw forbidden(`Your role in this project (${role}) does not allow this (${action}).`);
+  return { task, role };
+}
+
+export type JobAccess = 'read' | 'annotate' | 'manage';
+
+/**
+ * Job access: managers/reviewers/viewers read every job of their project; annotators only the
+ * jobs assigned to them. Annotating needs to be the assignee (or a manager).
+ */
+export async function requireJob(db: Db, actor: Actor, jobId: string, access: JobAccess) {
+  const job = await db.selectFrom('jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
+  if (!job) throw notFound('Job');
+  const role = await projectRole(db, actor, job.project_id);
+  if (!role) throw notFound('Job');
+  const isAssignee = job.assignee_id === actor.id;
+  const canReadAll = roleAllows(role, 'job.readAll');
+  if (!isAssignee && !canReadAll) throw notFound('Job');
+  if (access === 'manage' && !roleAllows(role, 'job.manage')) {
+    throw forbidden('Only project managers can change this job.');
+  }
+  if (access === 'annotate' && !isAssignee && !roleAllows(role, 'annotation.writeAny')) {
+    throw forbidden('Only the person this job is assigned to can annotate it.');
+  }
+  return { job, role, isAssignee };
+}
+
+/** Asset access: roles that read all jobs see every asset; annotators only assets in their jobs. */
+export async function requireAsset(db: Db, actor: Actor, assetId: string) {
+  const asset = await db.selectFrom('assets').selectAll().where('id', '=', assetId).executeTakeFirst();
+  if (!asset) throw notFound('Asset');
+  const role = await projectRole(db, actor, asset.project_id);
+  if (!role) throw notFound('Asset');
+  if (roleAllows(role, 'asset.listAll')) return { asset, role };
+  const assigned = await db
+    .selectFrom('job_assets')
+    .innerJoin('jobs', 'jobs.id', 'job_assets.job_id')
+    .select('jobs.id')
+    .where('job_assets.asset_id', '=', assetId)
+    .where('jobs.assignee_id', '=', actor.id)
+    .executeTakeFirst();
+  if (!assigned) throw notFound('Asset');
+  return { asset, role };
+}
+
+/** A manager of at least one project (may look up users by email to add them). */
+export async function isManagerSomewhere(db: Db, actor: Actor): Promise<boolean> {
+  if (actor.systemRole === 'admin') return true;
+  const m = await db
+    .selectFrom('project_members')
+    .select('project_id')
+    .where('user_id', '=', actor.id)
+    .where('role', '=', 'manager')
+    .executeTakeFirst();
+  return Boolean(m);
+}

@@ -1,0 +1,59 @@
+import type { FastifyInstance } from 'fastify';
+import { generatePassword } from './auth/crypto.js';
+import { createBlobStore } from './blob/index.js';
+import { systemClock, type Clock } from './clock.js';
+import { type Config, prepareDataDir } from './config.js';
+import { migrate, openDatabase } from './db/index.js';
+import type { Deps } from './deps.js';
+import { buildApp } from './http/app.js';
+import { seedAdmin } from './services/users.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  deps: Deps;
+  url: string;
+  /** Set only on the very first start, when the first admin was created. */
+  seededAdmin: { email: string; password: string; generated: boolean } | null;
+  close(): Promise<void>;
+}
+
+/** Opens storage, migrates, seeds the first admin and builds the HTTP app (not yet listening). */
+export async function createServer(config: Config, opts: { clock?: Clock; logger?: boolean } = {}) {
+  const cfg = prepareDataDir(config);
+  const handle = openDatabase(cfg.database);
+  try {
+    await migrate(handle.db);
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  const deps: Deps = {
+    db: handle.db,
+    dbKind: handle.kind,
+    blobs: await createBlobStore(cfg.blobStore),
+    clock: opts.clock ?? systemClock,
+    config: cfg,
+  };
+  const seededAdmin = await seedAdmin(deps, cfg.admin.email, cfg.admin.password, generatePassword);
+  const app = await buildApp(deps, { logger: opts.logger });
+  const close = async () => {
+    await app.close();
+    await deps.blobs.close?.();
+    await handle.close();
+  };
+  return { app, deps, seededAdmin, close };
+}
+
+export async function startServer(config: Config, opts: { clock?: Clock; logger?: boolean } = {}): Promise<RunningServer> {
+  const s = await createServer(config, opts);
+  try {
+    await s.app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await s.close();
+    throw err;
+  }
+  const addr = s.app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return { ...s, url: `http://${host}:${port}` };
+}

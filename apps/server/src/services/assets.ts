@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { probeFile, sanitizeFileName } from '@caliper/media';
+import { spoolToTemp, TooLargeError } from '../blob/index.js';
+import type { AssetsTable } from '../db/schema.js';
+import type { Actor, Deps } from '../deps.js';
+import { requireAsset, requireTask } from '../policy.js';
+import { appendAudit } from './audit.js';
+
+export interface AssetView {
+  id: string;
+  projectId: string;
+  taskId: string;
+  name: string;
+  modality: string;
+  mediaType: string;
+  size: number;
+  sha256: string;
+  metadata: Record<string, unknown>;
+  createdAt: string;
+}
+
+export const toAssetView = (a: AssetsTable): AssetView => ({
+  id: a.id,
+  projectId: a.project_id,
+  taskId: a.task_id,
+  name: a.name,
+  modality: a.modality,
+  mediaType: a.media_type,
+  size: Number(a.size),
+  sha256: a.sha256,
+  metadata: JSON.parse(a.metadata) as Record<string, unknown>,
+  createdAt: a.created_at,
+});
+
+export interface Rejection {
+  fileName: string;
+  status: number;
+  detail: string;
+}
+
+/** Checks the caller may upload into the task before any byte is read. */
+export async function authorizeUpload(deps: Deps, actor: Actor, taskId: string) {
+  const { task } = await requireTask(deps.db, actor, taskId, 'asset.upload');
+  return task;
+}
+
+/**
+ * Ingests one uploaded file: streams it to a temporary file while hashing (never whole in
+ * memory), checks its content against its claimed type, stores the blob, then records the
+ * asset row in one transaction. On any failure nothing remains: no temp file, no row, and no
+ * blob that no asset references.
+ */
+export async function ingestUpload(
+  deps: Deps,
+  actor: Actor,
+  task: { id: string; project_id: string },
+  rawName: string,
+  stream: Readable,
+): Promise<{ ok: true; asset: AssetView } | { ok: false; rejection: Rejection }> {
+  const display = rawName.slice(0, 200);
+  const clean = sanitizeFileName(rawName);
+  if (!clean.ok) {
+    stream.resume();
+    return { ok: false, rejection: { fileName: display, status: 400, detail: clean.detail } };
+  }
+  const name = clean.name;
+  let spooled: { path: string; sha256: string; size: number } | null = null;
+  try {
+    spooled = await spoolToTemp(stream, path.join(deps.config.dataDir, 'tmp'), deps.config.maxUploadBytes);
+    const probe = await probeFile(spooled.path, name);
+    if (!probe.ok) return { ok: false, rejection: { fileName: name, status: probe.status, detail: probe.detail } };
+    await deps.blobs.putFile(spooled.path, spooled.sha256, { contentType: probe.mediaType });
+    const row: AssetsTable = {
+      id: randomUUID(),
+      project_id: task.project_id,
+      task_id: task.id,
+      name,
+      modality: probe.modality,
+      media_type: probe.mediaType,
+      size: spooled.size,
+      sha256: spooled.sha256,
+      metadata: JSON.stringify(probe.metadata),
+      created_at: deps.clock.now().toISOString(),
+    };
+    try {
+      await deps.db.transaction().execute(async (trx) => {
+        await trx.insertInto('assets').values(row).execute();
+        await appendAudit(trx, deps.dbKind, deps.clock, {
+          actorId: actor.id,
+          action: 'asset.create',
+          targetType: 'asset',
+          targetId: row.id,
+          ip: actor.ip,
+          details: { taskId: task.id, modality: row.modality, bytes: row.size },
+        });
+      });
+    } catch (err) {
+      await collectBlobs(deps, [spooled.sha256]);
+      throw err;
+    }
+    return { ok: true, asset: toAssetView(row) };
+  } catch (err) {
+    if (err instanceof TooLargeError) {
+      return { ok: false, rejection: { fileName: name, status: 413, detail: `"${name}" is larger than the upload limit of ${Math.round(deps.config.maxUploadBytes / 1048576)} MB.` } };
+    }
+    throw err;
+  } finally {
+    if (spooled) await rm(spooled.path, { force: true });
+  }
+}
+
+/** Deletes the blobs among `shas` that no asset references any more. */
+export async function collectBlobs(deps: Deps, shas: string[]) {
+  for (const sha of new Set(shas)) {
+    const used = await deps.db.selectFrom('assets').select('id').where('sha256', '=', sha).executeTakeFirst();
+    if (!used) await deps.blobs.delete(sha);
+  }
+}
+
+export async function listTaskAssets(deps: Deps, actor: Actor, taskId: string) {
+  await requireTask(deps.db, actor, taskId, 'asset.listAll');
+  const rows = await deps.db.selectFrom('assets').selectAll().where('task_id', '=', taskId).orderBy('created_at').orderBy('name').execute();
+  return rows.map(toAssetView);
+}
+
+export async function getAsset(deps: Deps, actor: Actor, assetId: string) {
+  const { asset } = await requireAsset(deps.db, actor, assetId);
+  return toAssetView(asset);
+}
+
+export async function openAssetMedia(deps: Deps, actor: Actor, assetId: string) {
+  const { asset } = await requireAsset(deps.db, actor, assetId);
+  const stream = await deps.blobs.get(asset.sha256);
+  await deps.db.transaction().execute((trx) =>
+    appendAudit(trx, deps.dbKind, deps.clock, { actorId: actor.id, action: 'asset.view', targetType: 'asset', targetId: asset.id, ip: actor.ip }),
+  );
+  const contentType = asset.modality === 'text' ? 'text/plain; charset=utf-8' : asset.media_type;
+  return { stream, contentType, size: Number(asset.size), sha256: asset.sha256 };
+}

@@ -1,0 +1,186 @@
+// View types for the HTTP API (docs/api.md). The label schema and annotation document are
+// owned by @caliper/core; the shapes below mirror what the web app reads and writes.
+
+export type SystemRole = 'admin' | 'user';
+export type ProjectRole = 'manager' | 'annotator' | 'reviewer' | 'viewer';
+export const PROJECT_ROLES: ProjectRole[] = ['manager', 'annotator', 'reviewer', 'viewer'];
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  systemRole: SystemRole;
+  active: boolean;
+  createdAt: string;
+}
+
+export interface ProjectSummary {
+  id: string;
+  name: string;
+  description: string;
+  myRole: ProjectRole | null;
+  taskCount: number;
+  assetCount: number;
+  createdAt: string;
+}
+
+export interface Project {
+  id: string;
+  name: string;
+  description: string;
+  guidelines: string;
+  labelSchema: LabelSchema;
+  myRole: ProjectRole | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Member {
+  userId: string;
+  email: string;
+  name: string;
+  role: ProjectRole;
+}
+
+export interface Task {
+  id: string;
+  projectId: string;
+  name: string;
+  assetCount: number;
+  jobCount: number;
+  createdAt: string;
+}
+
+export interface Asset {
+  id: string;
+  projectId: string;
+  taskId: string;
+  name: string;
+  modality: 'image' | 'text' | string;
+  mediaType: string;
+  size: number;
+  sha256: string;
+  metadata: {
+    width?: number;
+    height?: number;
+    bitDepth?: number;
+    channels?: number;
+    characters?: number;
+    lines?: number;
+  };
+  createdAt: string;
+}
+
+export type JobStage = 'annotation' | 'review' | 'acceptance';
+export type JobState = 'new' | 'in_progress' | 'completed' | 'rejected';
+
+export interface Job {
+  id: string;
+  taskId: string;
+  projectId: string;
+  name: string;
+  assigneeId: string | null;
+  assigneeName: string | null;
+  stage: JobStage;
+  state: JobState;
+  assetCount: number;
+  annotatedCount: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface JobDetail extends Job {
+  assets: (Asset & { annotated: boolean })[];
+}
+
+export interface QueueJob extends Job {
+  projectName: string;
+  taskName: string;
+}
+
+export interface TokenInfo {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface Items<T> {
+  items: T[];
+}
+
+// ---- label schema (mirrors @caliper/core) ----
+
+export type AttributeType = 'select' | 'multiselect' | 'checkbox' | 'number' | 'text';
+export const ATTRIBUTE_TYPES: AttributeType[] = ['select', 'multiselect', 'checkbox', 'number', 'text'];
+
+export interface AttributeDef {
+  name: string;
+  type: AttributeType;
+  required?: boolean;
+  options?: string[];
+  min?: number;
+  max?: number;
+  step?: number;
+  /** text attributes: maximum length in characters (server default 1000) */
+  maxLength?: number;
+  default?: unknown;
+  description?: string;
+}
+
+export const OBJECT_KINDS = [
+  'tag', 'box', 'polygon', 'polyline', 'points', 'ellipse', 'landmarks', 'mask', 'labelmap',
+  'measurement', 'track', 'segment', 'transcript', 'span', 'relation',
+] as const;
+export type ObjectKind = (typeof OBJECT_KINDS)[number];
+
+export interface LabelDef {
+  name: string;
+  color: string;
+  shortcut?: string;
+  kinds: string[];
+  attributes: AttributeDef[];
+  description?: string;
+}
+
+export interface LabelSchema {
+  version: 1;
+  labels: LabelDef[];
+}
+
+// ---- annotation document (mirrors @caliper/core) ----
+
+export type AttributeValue = string | number | boolean | string[];
+
+export interface TagObject {
+  id: string;
+  kind: 'tag';
+  scope: { type: 'asset' };
+  label: string;
+  attributes: Record<string, AttributeValue>;
+  source: string;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AnyObject {
+  id: string;
+  kind: string;
+  label: string;
+  attributes: Record<string, AttributeValue>;
+  [key: string]: unknown;
+}
+
+export interface AnnotationDocument {
+  objects: AnyObject[];
+  [key: string]: unknown;
+}
+
+export interface AnnotationsResponse {
+  revision: number;
+  document: AnnotationDocument;
+  updatedAt: string | null;
+  updatedBy: string | null;
+}
