@@ -66,6 +66,7 @@ export async function buildApp(deps: Deps, opts: { logger?: boolean } = {}): Pro
   await app.register(fastifyCookie);
   await app.register(fastifyRateLimit, { global: false });
   await app.register(fastifyMultipart, {
+    preservePath: true, // keep folder paths; ../media's sanitizeFileName refuses traversal
     limits: { fileSize: deps.config.maxUploadBytes, files: 1000, fields: 20, fieldSize: 64 * 1024, parts: 1100 },
   });
   await app.register(fastifySwagger, {

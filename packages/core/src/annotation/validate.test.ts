@@ -74,8 +74,8 @@ describe('validateDocument', () => {
   });
 
   it('rejects a kind the label does not allow', () => {
-    const box = { ...nodule(), kind: 'box', x: 0, y: 0, width: 1, height: 1, points: undefined };
-    delete box.points;
+    const { points: _points, ...base } = nodule();
+    const box = { ...base, kind: 'box', x: 0, y: 0, width: 1, height: 1 };
     expect(issuesOf([box])).toEqual([
       { path: 'objects[0].label', message: 'label "Nodule" does not allow kind "box" (allowed: polygon, ellipse)' },
     ]);
@@ -159,7 +159,9 @@ describe('validateDocument', () => {
 
 describe('missingRequired', () => {
   it('lists required attributes that are absent or blank', () => {
-    const result = validateDocument({ objects: [nodule({ severity: 'mild', findings: [], note: '  ' }), nodule({}, { id: 'n2', kind: 'ellipse', points: undefined, cx: 1, cy: 1, rx: 1, ry: 1 })] }, schema);
+    const { points: _points, ...base } = nodule({}, { id: 'n2', kind: 'ellipse' });
+    const ellipse = { ...base, cx: 1, cy: 1, rx: 1, ry: 1 };
+    const result = validateDocument({ objects: [nodule({ severity: 'mild', findings: [], note: '  ' }), ellipse] }, schema);
     if (!result.ok) throw new Error(JSON.stringify(result.issues));
     expect(missingRequired(result.document, schema)).toEqual([
       { path: 'objects[0].attributes.findings', message: 'attribute "findings" is required for label "Nodule" (object "n1")' },
