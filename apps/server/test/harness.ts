@@ -188,7 +188,7 @@ export async function makePng(width: number, height: number, bitDepth: 8 | 16, s
 
 export function formWith(files: { name: string; data: Buffer | string; type?: string }[], field = 'file'): FormData {
   const fd = new FormData();
-  for (const f of files) fd.append(field, new Blob([f.data], { type: f.type ?? 'application/octet-stream' }), f.name);
+  for (const f of files) fd.append(field, new Blob([typeof f.data === "string" ? f.data : new Uint8Array(f.data)], { type: f.type ?? 'application/octet-stream' }), f.name);
   return fd;
 }
 

@@ -171,13 +171,14 @@ async function probeJpeg(path: string, q: string): Promise<ProbeResult> {
   const bad = (why: string) => invalid(`${q} is a damaged JPEG image: ${why}`);
   const frame = await readJpegFrame(path);
   if (!frame || frame.channels === 0) return bad('no frame header found');
-  let width = 0;
-  let height = 0;
+  let size: { width?: number; height?: number };
   try {
-    ({ width, height } = await imageSizeFromFile(path));
+    size = await imageSizeFromFile(path);
   } catch {
     return bad('its dimensions cannot be read');
   }
+  const width = size.width ?? 0;
+  const height = size.height ?? 0;
   if (!width || !height) return bad(`invalid dimensions ${width}×${height}`);
   return { ok: true, modality: 'image', mediaType: 'image/jpeg', metadata: { width, height, ...frame } };
 }
