@@ -4,6 +4,8 @@
 export interface FieldError {
   path: string;
   message: string;
+  /** Set by routes whose problems concern one asset (job submission). */
+  assetId?: string;
 }
 
 export class ApiError extends Error {
@@ -63,7 +65,9 @@ export function problemFromBody(status: number, body: unknown, fallback: string)
   const errors: FieldError[] = Array.isArray(obj.errors)
     ? obj.errors.map((e: unknown) => {
         const err = (e ?? {}) as Record<string, unknown>;
-        return { path: normalizePath(err.path), message: String(err.message ?? '') };
+        const fe: FieldError = { path: normalizePath(err.path), message: String(err.message ?? '') };
+        if (typeof err.assetId === 'string') fe.assetId = err.assetId;
+        return fe;
       })
     : [];
   return new ApiError(status, detail, errors, obj);

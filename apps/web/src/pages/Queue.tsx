@@ -1,14 +1,15 @@
-import { useState } from 'react';
-import { Link, useNavigate } from 'react-router-dom';
+import { useEffect, useState } from 'react';
+import { Link, useLocation, useNavigate } from 'react-router-dom';
 import { api, ApiError } from '../api';
 import { ErrorAlert, Loading, ProgressBar, StateBadge, formatDate, useLoad } from '../components/ui';
 import { usePageShortcuts } from '../components/shortcuts';
 import type { Items, Job, QueueJob } from '../types';
-import { useEffect } from 'react';
 import { isTypingTarget } from '../components/ui';
 
 export function QueuePage() {
   const navigate = useNavigate();
+  const location = useLocation();
+  const notice = (location.state as { notice?: string } | null)?.notice;
   const { data, error, loading } = useLoad((signal) => api.get<Items<QueueJob>>('/api/me/jobs', { signal }), []);
   const [startError, setStartError] = useState<string | null>(null);
   const [starting, setStarting] = useState(false);
@@ -53,6 +54,11 @@ export function QueuePage() {
           Start next job <kbd style={{ marginLeft: 4 }}>Enter</kbd>
         </button>
       </div>
+      {notice && (
+        <div className="alert alert-success" role="status" data-testid="queue-notice" style={{ marginBottom: 12 }}>
+          {notice}
+        </div>
+      )}
       {startError && (
         <div className="alert alert-info" role="status" data-testid="queue-message" style={{ marginBottom: 12 }}>
           {startError}

@@ -390,11 +390,11 @@ class SyncStore {
     } catch (err) {
       e.inFlight = false;
       const apiErr = err instanceof ApiError ? err : new ApiError(0, String(err));
-      if (apiErr.status === 409) {
+      if (apiErr.status === 409 && typeof apiErr.body.currentRevision === 'number') {
         const current = apiErr.body.currentRevision;
         e.status = 'conflict';
         e.conflict = {
-          currentRevision: typeof current === 'number' ? current : null,
+          currentRevision: current,
           detail: apiErr.detail,
         };
         this.emit(e);
