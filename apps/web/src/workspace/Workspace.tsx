@@ -314,7 +314,7 @@ export function WorkspacePage() {
   const missing = entry?.loaded ? missingRequiredFor(entry.doc, project.labelSchema) : [];
 
   return (
-    <div className="ws" data-testid="workspace">
+    <div className="ws" data-testid="workspace" data-revision={entry?.revision ?? 0}>
       <div className="ws-header">
         <Link to="/queue" className="btn btn-sm" title="Back to my queue">
           Queue
