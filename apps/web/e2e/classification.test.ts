@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, launchBrowser, login, newContext, screenshot, startServer, watchPage, type RunningServer } from './harness';
-import { syntheticScan } from './png';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, launchBrowser, login, newContext, screenshot, startServer, watchPage, type RunningServer } from './harness.js';
+import { syntheticScan } from './png.js';
 
 // One story, in order: an admin sets up a classification project and a job; an annotator
 // labels it with the keyboard, survives a reload and a conflicting second tab, and submits.

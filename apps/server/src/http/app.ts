@@ -52,6 +52,9 @@ export async function buildApp(deps: Deps, opts: { logger?: boolean } = {}): Pro
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('actor', null);
+  // Bodies are JSON (uploads multipart): without this, text/plain bodies reach the routes as
+  // strings and fail validation with a confusing 400 instead of a 415.
+  app.removeContentTypeParser('text/plain');
 
   const routes: { method: string; url: string; access: Access }[] = [];
   routeTable.set(app, routes);

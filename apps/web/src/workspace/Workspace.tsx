@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, Navigate, useNavigate, useParams } from 'react-router-dom';
-import { api, ApiError, enc, errorMessage } from '../api';
+import { api, ApiError, enc, errorMessage, type FieldError } from '../api';
 import { useUser } from '../auth';
 import { Dialog, ErrorAlert, isTypingTarget, Loading, ProgressBar, useLoad } from '../components/ui';
 import { Markdown } from '../components/Markdown';
@@ -534,11 +534,7 @@ function AssetList({ assets, currentId, isDone, onOpen }: { assets: JobDetail['a
 
 function SubmitErrors({ error, job, onClose }: { error: ApiError; job: JobDetail; onClose: () => void }) {
   const assetFor = (text: string) => job.assets.find((a) => text.includes(a.id) || text.includes(a.name));
-  const items = error.errors.length
-    ? error.errors
-    : Array.isArray(error.body.missing)
-      ? (error.body.missing as unknown[]).map((m) => ({ path: '', message: typeof m === 'string' ? m : JSON.stringify(m) }))
-      : [];
+  const items: FieldError[] = error.errors;
   return (
     <div className="ws-banner error" role="alert" data-testid="submit-error">
       <div className="grow">

@@ -5,12 +5,13 @@ import { badRequest, HttpError } from '../../errors.js';
 import * as assets from '../../services/assets.js';
 import { sendProblem } from '../app.js';
 import { actorOf, idParams } from './common.js';
+import { assetShape, items } from './shapes.js';
 
 export function assetRoutes(root: FastifyInstance, deps: Deps) {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const user = { access: 'user' as const };
 
-  app.get('/api/tasks/:id/assets', { config: user, schema: { tags: ['assets'], params: idParams } }, async (request) => ({
+  app.get('/api/tasks/:id/assets', { config: user, schema: { tags: ['assets'], params: idParams, response: { 200: items(assetShape) } } }, async (request) => ({
     items: await assets.listTaskAssets(deps, actorOf(request), request.params.id),
   }));
 
@@ -51,7 +52,7 @@ export function assetRoutes(root: FastifyInstance, deps: Deps) {
     },
   );
 
-  app.get('/api/assets/:id', { config: user, schema: { tags: ['assets'], params: idParams } }, async (request) =>
+  app.get('/api/assets/:id', { config: user, schema: { tags: ['assets'], params: idParams, response: { 200: assetShape } } }, async (request) =>
     assets.getAsset(deps, actorOf(request), request.params.id),
   );
 

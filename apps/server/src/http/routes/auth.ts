@@ -8,6 +8,7 @@ import { audit, verifyAudit } from '../../services/audit.js';
 import * as users from '../../services/users.js';
 import { isManagerSomewhere } from '../../policy.js';
 import { actorOf, email, idParams } from './common.js';
+import { items, tokenShape, userShape } from './shapes.js';
 
 const password = z.string().min(1, 'is required').max(1024);
 
@@ -71,7 +72,7 @@ export function authRoutes(root: FastifyInstance, deps: Deps) {
   );
 
   // ---- personal access tokens ----
-  app.get('/api/tokens', { config: { access: 'user' }, schema: { tags: ['tokens'] } }, async (request) => ({
+  app.get('/api/tokens', { config: { access: 'user' }, schema: { tags: ['tokens'], response: { 200: items(tokenShape) } } }, async (request) => ({
     items: await users.listTokens(deps.db, actorOf(request).id),
   }));
   app.post(
@@ -85,7 +86,7 @@ export function authRoutes(root: FastifyInstance, deps: Deps) {
   });
 
   // ---- user administration ----
-  app.get('/api/users', { config: { access: 'admin' }, schema: { tags: ['users'] } }, async () => {
+  app.get('/api/users', { config: { access: 'admin' }, schema: { tags: ['users'], response: { 200: items(userShape) } } }, async () => {
     const rows = await deps.db.selectFrom('users').selectAll().orderBy('email').execute();
     return { items: rows.map(users.toUserView) };
   });

@@ -5,6 +5,7 @@ import type { Deps } from '../../deps.js';
 import * as annotations from '../../services/annotations.js';
 import * as jobs from '../../services/jobs.js';
 import { actorOf, id, idParams } from './common.js';
+import { annotationsShape, items, jobDetailShape, jobShape, queueJobShape, savedShape } from './shapes.js';
 
 const jobAssetParams = z.object({ id, assetId: id });
 
@@ -12,7 +13,7 @@ export function jobRoutes(root: FastifyInstance, deps: Deps) {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const user = { access: 'user' as const };
 
-  app.get('/api/tasks/:id/jobs', { config: user, schema: { tags: ['jobs'], params: idParams } }, async (request) => ({
+  app.get('/api/tasks/:id/jobs', { config: user, schema: { tags: ['jobs'], params: idParams, response: { 200: items(jobShape) } } }, async (request) => ({
     items: await jobs.listTaskJobs(deps, actorOf(request), request.params.id),
   }));
   app.post(
@@ -26,11 +27,12 @@ export function jobRoutes(root: FastifyInstance, deps: Deps) {
           assetsPerJob: z.number().int('must be a whole number').min(1, 'must be at least 1').max(100_000),
           assigneeId: id.nullable().optional(),
         }),
+        response: { 201: items(jobShape) },
       },
     },
     async (request, reply) => reply.code(201).send({ items: await jobs.createJobs(deps, actorOf(request), request.params.id, request.body) }),
   );
-  app.get('/api/jobs/:id', { config: user, schema: { tags: ['jobs'], params: idParams } }, async (request) =>
+  app.get('/api/jobs/:id', { config: user, schema: { tags: ['jobs'], params: idParams, response: { 200: jobDetailShape } } }, async (request) =>
     jobs.getJob(deps, actorOf(request), request.params.id),
   );
   app.patch(
@@ -47,14 +49,15 @@ export function jobRoutes(root: FastifyInstance, deps: Deps) {
             state: z.enum(['new', 'in_progress', 'completed', 'rejected']).optional(),
           })
           .strict(),
+        response: { 200: jobShape },
       },
     },
     async (request) => jobs.updateJob(deps, actorOf(request), request.params.id, request.body),
   );
-  app.get('/api/me/jobs', { config: user, schema: { tags: ['jobs'] } }, async (request) => ({ items: await jobs.myJobs(deps, actorOf(request)) }));
-  app.post('/api/me/jobs/next', { config: user, schema: { tags: ['jobs'] } }, async (request) => jobs.nextJob(deps, actorOf(request)));
+  app.get('/api/me/jobs', { config: user, schema: { tags: ['jobs'], response: { 200: items(queueJobShape) } } }, async (request) => ({ items: await jobs.myJobs(deps, actorOf(request)) }));
+  app.post('/api/me/jobs/next', { config: user, schema: { tags: ['jobs'], response: { 200: queueJobShape } } }, async (request) => jobs.nextJob(deps, actorOf(request)));
 
-  app.get('/api/jobs/:id/assets/:assetId/annotations', { config: user, schema: { tags: ['annotations'], params: jobAssetParams } }, async (request) =>
+  app.get('/api/jobs/:id/assets/:assetId/annotations', { config: user, schema: { tags: ['annotations'], params: jobAssetParams, response: { 200: annotationsShape } } }, async (request) =>
     annotations.getAnnotations(deps, actorOf(request), request.params.id, request.params.assetId),
   );
   app.put(
@@ -68,6 +71,7 @@ export function jobRoutes(root: FastifyInstance, deps: Deps) {
           baseRevision: z.number().int('must be a whole number').min(0, 'must be 0 or more'),
           document: z.unknown().describe('Annotation document (see docs/annotation-model.md)'),
         }),
+        response: { 200: savedShape },
       },
     },
     async (request) => annotations.saveAnnotations(deps, actorOf(request), request.params.id, request.params.assetId, request.body),

@@ -5,6 +5,7 @@ import type { Deps } from '../../deps.js';
 import { PROJECT_ROLES } from '../../policy.js';
 import * as projects from '../../services/projects.js';
 import { actorOf, id, idParams } from './common.js';
+import { items, memberShape, projectShape, projectSummaryShape, taskShape } from './shapes.js';
 
 const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
 
@@ -12,7 +13,7 @@ export function projectRoutes(root: FastifyInstance, deps: Deps) {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const user = { access: 'user' as const };
 
-  app.get('/api/projects', { config: user, schema: { tags: ['projects'] } }, async (request) => ({
+  app.get('/api/projects', { config: user, schema: { tags: ['projects'], response: { 200: items(projectSummaryShape) } } }, async (request) => ({
     items: await projects.listProjects(deps, actorOf(request)),
   }));
   app.post(
@@ -27,11 +28,12 @@ export function projectRoutes(root: FastifyInstance, deps: Deps) {
           guidelines: text(200_000).optional(),
           labelSchema: z.unknown().describe('Label schema (see docs/annotation-model.md)'),
         }),
+        response: { 201: projectShape },
       },
     },
     async (request, reply) => reply.code(201).send(await projects.createProject(deps, actorOf(request), request.body)),
   );
-  app.get('/api/projects/:id', { config: user, schema: { tags: ['projects'], params: idParams } }, async (request) =>
+  app.get('/api/projects/:id', { config: user, schema: { tags: ['projects'], params: idParams, response: { 200: projectShape } } }, async (request) =>
     projects.getProject(deps, actorOf(request), request.params.id),
   );
   app.patch(
@@ -49,6 +51,7 @@ export function projectRoutes(root: FastifyInstance, deps: Deps) {
             labelSchema: z.unknown().optional(),
           })
           .strict(),
+        response: { 200: projectShape },
       },
     },
     async (request) => projects.updateProject(deps, actorOf(request), request.params.id, request.body),
@@ -58,12 +61,12 @@ export function projectRoutes(root: FastifyInstance, deps: Deps) {
     return reply.code(204).send();
   });
 
-  app.get('/api/projects/:id/members', { config: user, schema: { tags: ['members'], params: idParams } }, async (request) => ({
+  app.get('/api/projects/:id/members', { config: user, schema: { tags: ['members'], params: idParams, response: { 200: items(memberShape) } } }, async (request) => ({
     items: await projects.listMembers(deps, actorOf(request), request.params.id),
   }));
   app.put(
     '/api/projects/:id/members/:userId',
-    { config: user, schema: { tags: ['members'], params: z.object({ id, userId: id }), body: z.object({ role: z.enum(PROJECT_ROLES) }) } },
+    { config: user, schema: { tags: ['members'], params: z.object({ id, userId: id }), body: z.object({ role: z.enum(PROJECT_ROLES) }), response: { 200: memberShape } } },
     async (request) => projects.setMember(deps, actorOf(request), request.params.id, request.params.userId, request.body.role),
   );
   app.delete(
@@ -75,15 +78,15 @@ export function projectRoutes(root: FastifyInstance, deps: Deps) {
     },
   );
 
-  app.get('/api/projects/:id/tasks', { config: user, schema: { tags: ['tasks'], params: idParams } }, async (request) => ({
+  app.get('/api/projects/:id/tasks', { config: user, schema: { tags: ['tasks'], params: idParams, response: { 200: items(taskShape) } } }, async (request) => ({
     items: await projects.listTasks(deps, actorOf(request), request.params.id),
   }));
   app.post(
     '/api/projects/:id/tasks',
-    { config: user, schema: { tags: ['tasks'], params: idParams, body: z.object({ name: z.string().trim().min(1, 'is required').max(200) }) } },
+    { config: user, schema: { tags: ['tasks'], params: idParams, body: z.object({ name: z.string().trim().min(1, 'is required').max(200) }), response: { 201: taskShape } } },
     async (request, reply) => reply.code(201).send(await projects.createTask(deps, actorOf(request), request.params.id, request.body.name)),
   );
-  app.get('/api/tasks/:id', { config: user, schema: { tags: ['tasks'], params: idParams } }, async (request) =>
+  app.get('/api/tasks/:id', { config: user, schema: { tags: ['tasks'], params: idParams, response: { 200: taskShape } } }, async (request) =>
     projects.getTask(deps, actorOf(request), request.params.id),
   );
   app.delete('/api/tasks/:id', { config: user, schema: { tags: ['tasks'], params: idParams } }, async (request, reply) => {

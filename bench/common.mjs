@@ -1,0 +1,56 @@
+// Shared helpers for the benchmarks: machine description and docs/benchmarks.md.
+import { execSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { cpus, freemem, totalmem } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const PG_ADMIN_URL = process.env.CALIPER_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export function machineInfo() {
+  const sh = (cmd) => {
+    try {
+      return execSync(cmd, { encoding: 'utf8', timeout: 5000 }).trim();
+    } catch {
+      return '?';
+    }
+  };
+  const model = (readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m) ?? [])[1] ?? cpus()[0]?.model ?? '?';
+  return {
+    date: sh('date -u'),
+    nproc: sh('nproc'),
+    memory: sh('free -h | awk \'/^Mem:/ {print $2 " total, " $7 " available"}\'') || `${(totalmem() / 2 ** 30).toFixed(1)} GiB total, ${(freemem() / 2 ** 30).toFixed(1)} GiB free`,
+    cpu: model,
+    node: process.version,
+    postgres: sh(`psql "${PG_ADMIN_URL}" -Atc 'show server_version' 2>/dev/null`),
+  };
+}
+
+export const DOC_HEADER = `# Benchmarks
+
+How to run (build the server first: \`npx tsc -b packages/core packages/media apps/server apps/cli\`):
+
+* \`npm run bench:saves\` — annotation-save throughput and latency with 200 concurrent annotators on SQLite and
+  PostgreSQL (127.0.0.1:5432, user \`postgres\`; a fresh database is created and dropped), compared with a bare
+  write route on the same server. Options: \`BENCH_DBS=sqlite\`, \`BENCH_DURATION\`, \`BENCH_WARMUP\`,
+  \`BENCH_CLIENTS\`, \`BENCH_AUTH=token|session\`, \`BENCH_PACED=0\`.
+* \`npm run bench:coldstart\` — time from spawning \`caliper serve\` to the first 200 from \`GET /api/health\`,
+  on a fresh and on an existing data directory.
+
+Each run appends a dated section below. Timings come from shared 2-vCPU machines where the server, the load
+generator and PostgreSQL compete for the same cores, so absolute numbers are noisy from run to run; compare the
+ratios within one run (saves vs bare, SQLite vs PostgreSQL) rather than absolute numbers across runs.
+`;
+
+export async function appendToDocs(section) {
+  const file = path.join(root, 'docs/benchmarks.md');
+  if (!existsSync(file) || !(await readFile(file, 'utf8')).startsWith('# Benchmarks')) {
+    const old = existsSync(file) ? await readFile(file, 'utf8') : '';
+    await writeFile(file, DOC_HEADER + '\n' + old);
+  }
+  await appendFile(file, '\n' + section);
+  console.log(`appended to ${path.relative(process.cwd(), file)}`);
+}
+
