@@ -54,3 +54,18 @@ export async function appendToDocs(section) {
   console.log(`appended to ${path.relative(process.cwd(), file)}`);
 }
 
+
+/** Whole-machine CPU counters from /proc/stat (user nice system idle iowait irq softirq steal). */
+export function procStat() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  return { busy: f[0] + f[1] + f[2] + f[5] + f[6], steal: f[7] ?? 0, total: f.reduce((a, b) => a + b, 0) };
+}
+
+/** Share of all cores busy (and stolen) over `ms` while this benchmark is idle: other tenants' load. */
+export async function backgroundLoad(ms = 2000) {
+  const a = procStat();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = procStat();
+  const total = b.total - a.total;
+  return { busyPct: ((b.busy - a.busy) / total) * 100, stealPct: ((b.steal - a.steal) / total) * 100, loadavg: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') };
+}

@@ -169,7 +169,7 @@ describe.each(DB_KINDS)('bad input on %s', (kind) => {
     const raw = await fetch(`${ts.url}/api/tasks/${taskId}/assets`, {
       method: 'POST',
       headers: { cookie: admin.cookie!, 'x-csrf-token': admin.csrf!, 'content-type': 'image/png' },
-      body: await makePng(2, 2, 8, 4),
+      body: new Uint8Array(await makePng(2, 2, 8, 4)),
     });
     expect(raw.status).toBe(415);
     expect(raw.headers.get('content-type')).toContain('application/problem+json');
@@ -220,24 +220,49 @@ describe.each(DB_KINDS)('bad input on %s', (kind) => {
     }
   });
 
-  it('a file over CALIPER_MAX_UPLOAD_MB → 413, and nothing of it remains', async () => {
-    const small = await startTestServer(kind, { CALIPER_MAX_UPLOAD_MB: '0.001' }); // 1048 bytes
+  it('a file over CALIPER_MAX_UPLOAD_MB → 413 for that file, never a cut-off copy', async () => {
+    const small = await startTestServer(kind, { CALIPER_MAX_UPLOAD_MB: '0.001' });
     try {
+      const limit = small.server.deps.config.maxUploadBytes;
+      expect(limit).toBe(1048);
       const c = await Client.login(small.url, small.admin.email, small.admin.password);
       const p = await c.post('/api/projects', { name: 'Limits', labelSchema: CLASSIFY_SCHEMA });
       const t = await c.post(`/api/projects/${p.body.id}/tasks`, { name: 'T' });
       const url = `/api/tasks/${t.body.id}/assets`;
 
       const big = await c.post(url, formWith([{ name: 'big.png', data: randomBytes(5 * 1024), type: 'image/png' }]));
-      expectProblem(big, 413, /big\.png|upload limit/);
+      expectProblem(big, 413, /"big\.png" is larger than the upload limit of 1048 bytes/);
       await expectHealthy(small);
 
-      // a file under the limit is still accepted afterwards
-      const ok = await c.post(url, formWith([{ name: 'tiny.png', data: await makePng(2, 2, 8, 5), type: 'image/png' }]));
-      expect(ok.status).toBe(201);
+      // Text stays valid when cut short: it must be refused, not stored truncated.
+      const report = 'Findings: normal.\n'.repeat(300);
+      const text = await c.post(url, formWith([{ name: 'report.txt', data: report, type: 'text/plain' }]));
+      expectProblem(text, 413, /report\.txt/);
+      expect(text.body.rejected).toEqual([expect.objectContaining({ fileName: 'report.txt', status: 413 })]);
+
+      // Exactly at the limit is fine; one byte over is not.
+      const atLimit = await c.post(url, formWith([{ name: 'at-limit.txt', data: 'a'.repeat(limit), type: 'text/plain' }]));
+      expect(atLimit.status).toBe(201);
+      expect(atLimit.body.accepted[0].size).toBe(limit);
+      expectProblem(await c.post(url, formWith([{ name: 'over.txt', data: 'b'.repeat(limit + 1), type: 'text/plain' }])), 413, /over\.txt/);
+
+      // In a mixed upload the files around the oversize one are kept, and the answer says so.
+      const mixed = await c.post(
+        url,
+        formWith([
+          { name: 'tiny.png', data: await makePng(2, 2, 8, 5), type: 'image/png' },
+          { name: 'huge.txt', data: report, type: 'text/plain' },
+          { name: 'tiny2.png', data: await makePng(2, 2, 8, 6), type: 'image/png' },
+        ]),
+      );
+      expect(mixed.status).toBe(201);
+      expect(mixed.body.accepted.map((a: { name: string }) => a.name)).toEqual(['tiny.png', 'tiny2.png']);
+      expect(mixed.body.rejected).toEqual([{ fileName: 'huge.txt', status: 413, detail: expect.stringContaining('huge.txt') }]);
+
+      const kept = [...atLimit.body.accepted, ...mixed.body.accepted] as { name: string; sha256: string; size: number }[];
       const list = await c.get(url);
-      expect(list.body.items.map((a: { name: string }) => a.name)).toEqual(['tiny.png']);
-      expect((await walk(path.join(small.dataDir, 'blobs'))).map((f) => path.basename(f))).toEqual([ok.body.accepted[0].sha256]);
+      expect(list.body.items.map((a: { name: string }) => a.name).sort()).toEqual(kept.map((a) => a.name).sort());
+      expect((await walk(path.join(small.dataDir, 'blobs'))).map((f) => path.basename(f)).sort()).toEqual(kept.map((a) => a.sha256).sort());
       expect(await walk(path.join(small.dataDir, 'tmp'))).toEqual([]);
     } finally {
       await small.close();

@@ -25,6 +25,10 @@ async function activeLabels(page: Page): Promise<string[]> {
   return page.locator('[data-testid="label-button"][data-active="true"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-label') ?? ''));
 }
 
+function annotationsPath(pageUrl: string): string {
+  return new URL(pageUrl).pathname.replace(/^\/jobs\/([^/]+)\/assets\/([^/]+)$/, '/api/jobs/$1/assets/$2/annotations');
+}
+
 async function assetName(page: Page): Promise<string> {
   return (await page.getByTestId('ws-asset-name').textContent()) ?? '';
 }
@@ -106,6 +110,25 @@ describe('classification workflow', () => {
     await admin.getByTestId('tab-labels').click();
     await admin.getByTestId('schema-editor').waitFor();
     await screenshot(admin, '07-project-labels');
+
+    // Client-side check: duplicate names are flagged inline before anything is sent.
+    const rows2 = admin.getByTestId('label-row');
+    await rows2.nth(2).getByTestId('label-name').fill('normal');
+    await admin.getByTestId('schema-save').click();
+    await expect.poll(() => rows2.nth(2).getByTestId('schema-error').first().textContent()).toContain('Duplicate');
+    // Server-side check: a text attribute with maxLength 0 is refused by the server and shown
+    // next to the field it concerns.
+    await rows2.nth(2).getByTestId('label-name').fill('Other');
+    await rows2.nth(2).getByTestId('attr-add').click();
+    await rows2.nth(2).getByTestId('attr-name').fill('Comment');
+    await rows2.nth(2).getByTestId('attr-type').selectOption('text');
+    await rows2.nth(2).getByTestId('attr-maxlength').fill('0');
+    await admin.getByTestId('schema-save').click();
+    await rows2.nth(2).locator('[data-testid="schema-error"][data-path="labels.2.attributes.0.maxLength"]').waitFor();
+    await screenshot(admin, '07b-labels-server-error');
+    await admin.reload();
+    await admin.getByTestId('schema-editor').waitFor();
+    expect(await admin.getByTestId('attr-row').count()).toBe(1);
   });
 
   it('admin adds the annotator as a member', async () => {
@@ -162,6 +185,15 @@ describe('classification workflow', () => {
     await expect.poll(() => admin.getByTestId('job-row').count()).toBe(1);
     expect(await admin.getByTestId('job-assignee').inputValue()).not.toBe('');
     await screenshot(admin, '10-task-jobs');
+  });
+
+  it('admin creates a personal access token (shown once)', async () => {
+    await admin.getByTestId('nav-account').click();
+    await admin.getByTestId('token-name').fill('training pipeline');
+    await admin.getByTestId('token-create').click();
+    await admin.getByTestId('token-created').waitFor();
+    expect(((await admin.getByTestId('token-value').textContent()) ?? '').length).toBeGreaterThan(16);
+    await screenshot(admin, '10b-account-token');
   });
 
   it('annotator starts the next job from the queue', async () => {
@@ -264,12 +296,25 @@ describe('classification workflow', () => {
     const apiState = await tab2.evaluate(async (path) => {
       const r = await fetch(path);
       return (await r.json()) as { revision: number; document: { objects: { label: string }[] } };
-    }, new URL(url).pathname.replace(/^\/jobs\/([^/]+)\/assets\/([^/]+)$/, '/api/jobs/$1/assets/$2/annotations'));
+    }, annotationsPath(url));
     expect(apiState.document.objects.map((o) => o.label)).toEqual(['Normal']);
 
     await tab2.getByTestId('conflict-load-theirs').click();
     await banner.waitFor({ state: 'detached' });
     expect(await activeLabels(tab2)).toEqual(['Normal']);
+
+    // The other choice: tab 1 saves again, tab 2 (now stale) edits and keeps its version.
+    await ann.bringToFront();
+    await ann.keyboard.press('3');
+    await waitSaved(ann);
+    await tab2.bringToFront();
+    await tab2.keyboard.press('Shift+3'); // multi-label: Normal + Other
+    await banner.waitFor();
+    await tab2.getByTestId('conflict-keep-mine').click();
+    await banner.waitFor({ state: 'detached' });
+    await waitSaved(tab2);
+    const after = await tab2.evaluate(async (path) => ((await (await fetch(path)).json()) as { document: { objects: { label: string }[] } }).document.objects.map((o) => o.label), annotationsPath(url));
+    expect(after).toEqual(['Normal', 'Other']);
     await tab2.close();
     await ann.bringToFront();
   });
@@ -291,7 +336,13 @@ describe('classification workflow', () => {
     expect(await ann.getByTestId('submit-error').textContent()).toContain('cannot be submitted');
     await screenshot(ann, '16-submit-refused');
 
+    // Offline: the change is kept and retried, then saved when the network is back.
+    await annCtx.setOffline(true);
     await ann.keyboard.press('1');
+    await ann.locator('[data-testid="save-status"][data-status="offline"]').waitFor();
+    expect(await ann.getByTestId('save-status').textContent()).toContain('Offline');
+    await screenshot(ann, '16b-offline');
+    await annCtx.setOffline(false);
     await waitSaved(ann);
     if (await ann.getByTestId('asset-text').count()) await screenshot(ann, '17-text-asset');
     else {

@@ -18,7 +18,8 @@ export interface ProjectSummary {
   id: string;
   name: string;
   description: string;
-  myRole: ProjectRole | null;
+  /** The caller's project role; the server answers "admin" for system administrators. */
+  myRole: ProjectRole | 'admin' | null;
   taskCount: number;
   assetCount: number;
   createdAt: string;
@@ -30,7 +31,7 @@ export interface Project {
   description: string;
   guidelines: string;
   labelSchema: LabelSchema;
-  myRole: ProjectRole | null;
+  myRole: ProjectRole | 'admin' | null;
   createdAt: string;
   updatedAt: string;
 }

@@ -70,6 +70,9 @@ export async function buildApp(deps: Deps, opts: { logger?: boolean } = {}): Pro
   await app.register(fastifyRateLimit, { global: false });
   await app.register(fastifyMultipart, {
     preservePath: true, // keep folder paths; ../media's sanitizeFileName refuses traversal
+    // A file over the limit is truncated and marked; ingestUpload rejects it on its own (413 in
+    // `rejected`) instead of a request-level error after the other files were already stored.
+    throwFileSizeLimit: false,
     limits: { fileSize: deps.config.maxUploadBytes, files: 1000, fields: 20, fieldSize: 64 * 1024, parts: 1100 },
   });
   await app.register(fastifySwagger, {

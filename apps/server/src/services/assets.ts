@@ -70,6 +70,8 @@ export async function ingestUpload(
   let spooled: { path: string; sha256: string; size: number } | null = null;
   try {
     spooled = await spoolToTemp(stream, path.join(deps.config.dataDir, 'tmp'), deps.config.maxUploadBytes);
+    // The multipart parser stops at the limit and marks the stream; never store a cut-off file.
+    if ((stream as Readable & { truncated?: boolean }).truncated) throw new TooLargeError(deps.config.maxUploadBytes);
     const probe = await probeFile(spooled.path, name);
     if (!probe.ok) return { ok: false, rejection: { fileName: name, status: probe.status, detail: probe.detail } };
     await deps.blobs.putFile(spooled.path, spooled.sha256, { contentType: probe.mediaType });
@@ -104,13 +106,15 @@ export async function ingestUpload(
     return { ok: true, asset: toAssetView(row) };
   } catch (err) {
     if (err instanceof TooLargeError) {
-      return { ok: false, rejection: { fileName: name, status: 413, detail: `"${name}" is larger than the upload limit of ${Math.round(deps.config.maxUploadBytes / 1048576)} MB.` } };
+      return { ok: false, rejection: { fileName: name, status: 413, detail: `"${name}" is larger than the upload limit of ${formatLimit(deps.config.maxUploadBytes)}.` } };
     }
     throw err;
   } finally {
     if (spooled) await rm(spooled.path, { force: true });
   }
 }
+
+const formatLimit = (bytes: number) => (bytes >= 1048576 ? `${Math.round(bytes / 1048576)} MB` : `${bytes} bytes`);
 
 /** Deletes the blobs among `shas` that no asset references any more. */
 export async function collectBlobs(deps: Deps, shas: string[]) {

@@ -32,7 +32,7 @@ export function ProgressBar({ value, max, tone, label }: { value: number; max: n
   const pct = max > 0 ? Math.min(100, Math.max(0, (value / max) * 100)) : 0;
   return (
     <div
-      className={`progress ${tone ?? ''}`}
+      className={`progress ${tone ? `tone-${tone}` : ''}`}
       role="progressbar"
       aria-valuemin={0}
       aria-valuemax={max}

@@ -40,7 +40,7 @@ export function ProjectPage() {
         <div>
           <h1 data-testid="project-title">{project.name}</h1>
           <div className="sub">
-            {project.myRole ? `Your role: ${project.myRole}` : 'Administrator access'} · updated {formatDate(project.updatedAt)}
+            {project.myRole && project.myRole !== 'admin' ? `Your role: ${project.myRole}` : 'Administrator access'} · updated {formatDate(project.updatedAt)}
           </div>
         </div>
       </div>
@@ -189,7 +189,7 @@ function LabelsTab({ project, canManage, onSaved }: { project: Project; canManag
 
   return (
     <div className="stack">
-      <ErrorAlert error={error} />
+      {errors.length === 0 && <ErrorAlert error={error} />}
       {saved && <div className="alert alert-success" data-testid="schema-saved">Label schema saved.</div>}
       <SchemaEditor labels={labels} onChange={change} errors={errors} readOnly={!canManage} />
       {canManage && (
@@ -197,7 +197,13 @@ function LabelsTab({ project, canManage, onSaved }: { project: Project; canManag
           <button className="btn btn-primary" onClick={() => void save()} disabled={busy || !dirty} data-testid="schema-save">
             {busy ? 'Saving…' : 'Save labels'}
           </button>
-          {dirty && <span className="muted small">Unsaved changes</span>}
+          {errors.length > 0 ? (
+            <span className="field-error" role="alert" data-testid="schema-not-saved">
+              Not saved: {errors.length} {errors.length === 1 ? 'problem' : 'problems'}, marked in red above.
+            </span>
+          ) : (
+            dirty && <span className="muted small">Unsaved changes</span>
+          )}
         </div>
       )}
     </div>

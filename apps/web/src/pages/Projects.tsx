@@ -1,16 +1,18 @@
 import { Link } from 'react-router-dom';
 import { api } from '../api';
+import { useAuth } from '../auth';
 import { ErrorAlert, formatDate, Loading, useLoad } from '../components/ui';
 import type { Items, ProjectSummary } from '../types';
 
 export function ProjectsPage() {
+  const { user } = useAuth();
   const { data, error, loading } = useLoad((signal) => api.get<Items<ProjectSummary>>('/api/projects', { signal }), []);
   return (
     <div className="page">
       <div className="page-header">
         <div>
           <h1>Projects</h1>
-          <div className="sub">Projects you are a member of.</div>
+          <div className="sub">{user?.systemRole === 'admin' ? 'All projects on this server (you are an administrator).' : 'Projects you are a member of.'}</div>
         </div>
         <Link to="/projects/new" className="btn btn-primary" data-testid="new-project">
           New project
@@ -43,7 +45,7 @@ export function ProjectsPage() {
                       </Link>
                       {p.description && <div className="muted small">{p.description}</div>}
                     </td>
-                    <td>{p.myRole ?? <span className="faint">admin</span>}</td>
+                    <td>{p.myRole === 'admin' || !p.myRole ? <span className="badge badge-admin">administrator</span> : p.myRole}</td>
                     <td className="num">{p.taskCount}</td>
                     <td className="num">{p.assetCount}</td>
                     <td className="nowrap muted">{formatDate(p.createdAt)}</td>

@@ -16,6 +16,7 @@ interface TaskContext {
 export function TaskPage() {
   const { taskId = '' } = useParams();
   const { user } = useAuth();
+  const navigate = useNavigate();
   const ctx = useLoad(async (signal): Promise<TaskContext> => {
     const task = await api.get<Task>(`/api/tasks/${enc(taskId)}`, { signal });
     const [project, members] = await Promise.all([
@@ -60,7 +61,7 @@ export function TaskPage() {
         <div>
           <h1 data-testid="task-title">{task.name}</h1>
           <div className="sub">
-            {task.assetCount} assets · {task.jobCount} jobs · created {formatDate(task.createdAt)}
+            {task.assetCount} {task.assetCount === 1 ? 'asset' : 'assets'} · {task.jobCount} {task.jobCount === 1 ? 'job' : 'jobs'} · created {formatDate(task.createdAt)}
           </div>
         </div>
         {canManage && (
@@ -68,7 +69,7 @@ export function TaskPage() {
             className="btn btn-danger"
             onClick={() => {
               if (!window.confirm(`Delete task "${task.name}" with its assets, jobs and annotations?`)) return;
-              void api.del(`/api/tasks/${enc(task.id)}`).then(() => window.history.back());
+              void api.del(`/api/tasks/${enc(task.id)}`).then(() => navigate(`/projects/${project.id}/tasks`));
             }}
           >
             Delete task

@@ -35,6 +35,12 @@ export function SchemaEditor({ labels, onChange, errors, readOnly }: Props) {
   // Known paths render inline; anything else is listed above the editor.
   const known = (p: string) => /^labels\.\d+\.(name|color|shortcut|kinds|attributes\.\d+\.(name|type|options|min|max|step|required|maxLength|default))/.test(p);
   const general = errors.filter((e) => !known(e.path));
+  // The keys the workspace will give labels without their own shortcut (1–9 in order).
+  const autoKeys = (() => {
+    const taken = new Set(labels.filter((l) => l.kinds.includes('tag')).map((l) => l.shortcut.trim().toLowerCase()).filter(Boolean));
+    const free = ['1', '2', '3', '4', '5', '6', '7', '8', '9'].filter((d) => !taken.has(d));
+    return labels.map((l) => (l.kinds.includes('tag') && !l.shortcut.trim() ? (free.shift() ?? '') : ''));
+  })();
   const kinds = showAllKinds ? OBJECT_KINDS : OBJECT_KINDS.filter((k) => k === 'tag' || labels.some((l) => l.kinds.includes(k)));
 
   return (
@@ -84,7 +90,7 @@ export function SchemaEditor({ labels, onChange, errors, readOnly }: Props) {
                 className={`input mono ${errorsAt(errors, `labels.${i}.shortcut`).length ? 'invalid' : ''}`}
                 value={l.shortcut}
                 maxLength={1}
-                placeholder="auto"
+                placeholder={autoKeys[i] ? `auto: ${autoKeys[i]}` : 'none'}
                 onChange={(e) => update(i, { shortcut: e.target.value.toLowerCase() })}
                 data-testid="label-shortcut"
                 title="One key, 0–9 or a–z. Empty: number keys 1–9 in order."
@@ -207,7 +213,7 @@ function AttrRow({
         <input type="checkbox" checked={attr.required} onChange={(e) => onChange({ required: e.target.checked })} data-testid="attr-required" />
         Required
       </label>
-      <div>
+      <div style={{ display: 'flex', flexDirection: 'column', gap: 4, alignItems: 'flex-start' }}>
         {(attr.type === 'select' || attr.type === 'multiselect') && (
           <>
             <OptionsEditor options={attr.options} onChange={(options) => onChange({ options })} />
@@ -233,18 +239,23 @@ function AttrRow({
             <FieldErr errors={errors} path={`${base}.min`} exact />
             <FieldErr errors={errors} path={`${base}.max`} exact />
             <FieldErr errors={errors} path={`${base}.step`} exact />
+            <FieldErr errors={errors} path={`${base}.default`} />
           </>
         )}
         {attr.type === 'text' && (
-          <input
-            className="input input-sm"
-            style={{ width: 130 }}
-            placeholder="max length (1000)"
-            aria-label="Maximum length"
-            inputMode="numeric"
-            value={attr.maxLength}
-            onChange={(e) => onChange({ maxLength: e.target.value })}
-          />
+          <>
+            <input
+              className={`input input-sm ${errorsAt(errors, `${base}.maxLength`).length ? 'invalid' : ''}`}
+              style={{ width: 150 }}
+              placeholder="max length (1000)"
+              aria-label="Maximum length"
+              inputMode="numeric"
+              value={attr.maxLength}
+              onChange={(e) => onChange({ maxLength: e.target.value })}
+              data-testid="attr-maxlength"
+            />
+            <FieldErr errors={errors} path={`${base}.maxLength`} />
+          </>
         )}
         {attr.type === 'checkbox' && <span className="hint">Yes / no</span>}
       </div>

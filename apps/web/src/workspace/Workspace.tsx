@@ -269,7 +269,7 @@ export function WorkspacePage() {
         title: 'Labels',
         items: [
           ...labels.filter((l) => l.key).map((l) => ({ keys: [l.key!], description: `Label "${l.label.name}" (press again to remove)` })),
-          { keys: ['Shift', '+ key'], description: 'Add the label as an additional label (multi-label)' },
+          { keys: ['Shift', '1'], description: 'With Shift, a label key adds that label as an additional label (multi-label)' },
           { keys: ['0'], description: 'Remove all labels from this asset (also Delete)' },
           { keys: ['Enter'], description: 'Go to the attribute form; Esc leaves it' },
         ],
