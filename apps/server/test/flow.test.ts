@@ -61,7 +61,8 @@ describe.each(DB_KINDS)('platform flow on %s', (kind) => {
     expect(byName['study/b16.png']).toMatchObject({ modality: 'image', mediaType: 'image/png', metadata: { width: 5, height: 2, bitDepth: 16 } });
     expect(byName['study/a.png'].metadata).toMatchObject({ width: 4, height: 3, bitDepth: 8 });
     expect(byName['notes/report.txt']).toMatchObject({ modality: 'text', metadata: { lines: 2 } });
-    assetIds = r.body.accepted.map((a: { id: string }) => a.id);
+    // jobs take assets in natural file-name order: notes/report.txt, study/a.png, study/b16.png
+    assetIds = ['notes/report.txt', 'study/a.png', 'study/b16.png'].map((n) => byName[n].id);
 
     const media = await fetch(`${ts.url}/api/assets/${byName['study/b16.png'].id}/media`, { headers: { cookie: admin.cookie! } });
     expect(media.headers.get('content-type')).toBe('image/png');

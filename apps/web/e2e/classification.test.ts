@@ -56,6 +56,17 @@ describe('classification workflow', () => {
     await admin.getByTestId('login-submit').click();
     await expect.poll(() => admin.getByTestId('login-error').textContent()).toContain('Wrong email or password');
     await screenshot(admin, '01-login-error');
+    // Rate limiting (per address and email): the eleventh attempt within a minute is refused.
+    await admin.evaluate(async () => {
+      for (let i = 0; i < 10; i++) {
+        await fetch('/api/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'ghost@example.org', password: 'wrong-password-1' }) });
+      }
+    });
+    await admin.getByTestId('login-email').fill('ghost@example.org');
+    await admin.getByTestId('login-submit').click();
+    await expect.poll(() => admin.getByTestId('login-error').textContent()).toMatch(/too many/i);
+    await screenshot(admin, '01b-login-rate-limited');
+    await admin.getByTestId('login-email').fill(ADMIN_EMAIL);
     await admin.getByTestId('login-password').fill(ADMIN_PASSWORD);
     await admin.getByTestId('login-submit').click();
     await admin.waitForURL(/\/projects$/);
@@ -323,6 +334,12 @@ describe('classification workflow', () => {
     await ann.keyboard.press('ArrowRight');
     await expect.poll(() => ann.getByTestId('ws-position').textContent()).toContain('4 / 4');
     await ann.locator('[data-testid="save-status"]:not([data-status="loading"])').waitFor();
+    await ann.keyboard.press('Control+g');
+    await ann.getByTestId('guidelines-drawer').waitFor();
+    expect(await ann.getByTestId('guidelines-drawer').textContent()).toContain('Label every image.');
+    await screenshot(ann, '15a-guidelines');
+    await ann.keyboard.press('Escape');
+    await ann.getByTestId('guidelines-drawer').waitFor({ state: 'detached' });
     await ann.keyboard.press('?');
     await ann.getByTestId('shortcut-help').waitFor();
     await screenshot(ann, '15-shortcuts');

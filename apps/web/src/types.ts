@@ -1,3 +1,5 @@
+import type * as core from '@caliper/core';
+
 // View types for the HTTP API (docs/api.md). The label schema and annotation document are
 // owned by @caliper/core; the shapes below mirror what the web app reads and writes.
 
@@ -160,7 +162,7 @@ export interface TagObject {
   scope: { type: 'asset' };
   label: string;
   attributes: Record<string, AttributeValue>;
-  source: string;
+  source: 'manual' | 'consensus' | `model:${string}` | `import:${string}`;
   createdBy: string;
   createdAt: string;
   updatedAt: string;
@@ -185,3 +187,11 @@ export interface AnnotationsResponse {
   updatedAt: string | null;
   updatedBy: string | null;
 }
+
+// ---- compile-time checks against @caliper/core (types only; nothing of core is bundled) ----
+// Every label schema the server stores must be readable through the view types above, and a
+// tag object built by the workspace must be a valid annotation object.
+type Assert<T extends true> = T;
+export type _SchemaReadable = Assert<core.LabelSchema extends LabelSchema ? true : false>;
+export type _KindsKnown = Assert<ObjectKind extends core.AnnotationKind ? (core.AnnotationKind extends ObjectKind ? true : false) : false>;
+export type _TagWritable = Assert<TagObject extends core.AnnotationObjectInput ? true : false>;

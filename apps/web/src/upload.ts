@@ -39,7 +39,7 @@ function uploadOne(url: string, item: PickedFile, onProgress: (loaded: number, t
     xhr.onerror = () => resolve({ status: 0, error: 'Network error: the upload did not reach the server.' });
     xhr.onabort = () => resolve({ status: 0, error: 'Upload cancelled.' });
     xhr.onload = () => {
-      let body: unknown = null;
+      let body: unknown;
       try {
         body = xhr.responseText ? JSON.parse(xhr.responseText) : null;
       } catch {

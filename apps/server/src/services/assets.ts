@@ -9,6 +9,8 @@ import type { Actor, Deps } from '../deps.js';
 import { requireAsset, requireTask } from '../policy.js';
 import { appendAudit } from './audit.js';
 
+const byName = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+
 export interface AssetView {
   id: string;
   projectId: string;
@@ -126,8 +128,8 @@ export async function collectBlobs(deps: Deps, shas: string[]) {
 
 export async function listTaskAssets(deps: Deps, actor: Actor, taskId: string) {
   await requireTask(deps.db, actor, taskId, 'asset.listAll');
-  const rows = await deps.db.selectFrom('assets').selectAll().where('task_id', '=', taskId).orderBy('created_at').orderBy('name').execute();
-  return rows.map(toAssetView);
+  const rows = await deps.db.selectFrom('assets').selectAll().where('task_id', '=', taskId).execute();
+  return rows.sort((x, y) => byName.compare(x.name, y.name)).map(toAssetView);
 }
 
 export async function getAsset(deps: Deps, actor: Actor, assetId: string) {

@@ -90,19 +90,21 @@ async function assertAssignable(deps: Deps, projectId: string, userId: string) {
   if (m.role === 'viewer') throw unprocessable('Viewers cannot be assigned jobs.', { errors: [{ path: 'assigneeId', message: 'viewer role' }] });
 }
 
-/** Splits the task's assets that are in no job yet into jobs of `assetsPerJob`, in upload order. */
+const byName = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+
+/** Splits the task's assets that are in no job yet into jobs of `assetsPerJob`, in natural file-name order. */
 export async function createJobs(deps: Deps, actor: Actor, taskId: string, input: { assetsPerJob: number; assigneeId?: string | null }) {
   const { task } = await requireTask(deps.db, actor, taskId, 'job.manage');
   if (input.assigneeId) await assertAssignable(deps, task.project_id, input.assigneeId);
   const ids = await deps.db.transaction().execute(async (trx) => {
-    const free = await trx
+    const rows = await trx
       .selectFrom('assets')
-      .select('id')
+      .select(['id', 'name'])
       .where('task_id', '=', taskId)
       .where((eb) => eb.not(eb.exists(eb.selectFrom('job_assets').select('job_id').whereRef('job_assets.asset_id', '=', 'assets.id'))))
-      .orderBy('created_at')
-      .orderBy('name')
       .execute();
+    // Natural order of file names (scan-2 before scan-10), as CVAT and Label Studio sort.
+    const free = rows.sort((x, y) => byName.compare(x.name, y.name) || (x.id < y.id ? -1 : 1));
     if (free.length === 0) throw conflict('Every asset of this task is already in a job; upload more assets first.');
     const existing = await trx.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('c')).where('task_id', '=', taskId).executeTakeFirstOrThrow();
     let n = Number(existing.c);

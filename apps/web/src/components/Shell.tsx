@@ -3,6 +3,7 @@ import { Link, NavLink, useNavigate } from 'react-router-dom';
 import { useAuth } from '../auth';
 import { useShortcutHelp } from './shortcuts';
 import { isTypingTarget } from './ui';
+import { syncStore } from '../workspace/sync';
 
 export function Shell({ children }: { children: ReactNode }) {
   const { user, logout } = useAuth();
@@ -68,6 +69,7 @@ export function Shell({ children }: { children: ReactNode }) {
             className="btn btn-sm"
             data-testid="logout"
             onClick={() => {
+              if (syncStore.hasUnsaved() && !window.confirm('Some annotations have not reached the server yet. They stay in this browser and are sent the next time you open them. Sign out anyway?')) return;
               void logout().then(() => navigate('/login'));
             }}
           >

@@ -64,11 +64,16 @@ export function Dialog({
   testId?: string;
 }) {
   const ref = useRef<HTMLDivElement>(null);
+  // Captured during the first render, before anything inside the dialog takes focus.
+  const previousRef = useRef<HTMLElement | null>(typeof document !== 'undefined' ? (document.activeElement as HTMLElement | null) : null);
   useEffect(() => {
-    const previous = document.activeElement as HTMLElement | null;
+    const previous = previousRef.current;
     const el = ref.current;
-    const first = el?.querySelector<HTMLElement>('[autofocus], input, select, textarea, button:not(.dialog-close)');
-    (first ?? el)?.focus();
+    // Keep focus where an autoFocus child put it; otherwise the first field or button.
+    if (!el?.contains(document.activeElement)) {
+      const first = el?.querySelector<HTMLElement>('input, select, textarea, button:not(.dialog-close)');
+      (first ?? el)?.focus();
+    }
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Escape') {
         e.stopPropagation();
@@ -111,7 +116,7 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: unkn
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
-  // eslint-disable-next-line react-hooks/exhaustive-deps
+  // `deps` are the caller's: the loader is recreated only when they change.
   const stableLoad = useCallback(load, deps);
   useEffect(() => {
     const ctrl = new AbortController();

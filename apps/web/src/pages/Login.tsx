@@ -6,9 +6,7 @@ import { useAuth } from '../auth';
 function loginMessage(err: unknown): string {
   if (err instanceof ApiError) {
     if (err.status === 401) return 'Wrong email or password.';
-    if (err.status === 429) {
-      return `Too many sign-in attempts. ${err.detail && !/too many/i.test(err.detail) ? err.detail : 'Please wait a few minutes and try again.'}`;
-    }
+    if (err.status === 429) return err.detail || 'Too many sign-in attempts. Wait a minute and try again.';
     if (err.status === 403) return err.detail || 'This account is deactivated.';
   }
   return errorMessage(err);

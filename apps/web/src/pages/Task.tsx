@@ -182,7 +182,7 @@ function UploadCard({ taskId, onSettled }: { taskId: string; onSettled: () => vo
           onDrop={(e) => void onDrop(e)}
           data-testid="dropzone"
         >
-          <div>Drop files or folders here. Images (PNG, JPEG, TIFF…) and text documents.</div>
+          <div>Drop files or folders here: images and text documents. Each file is checked by the server; a rejected file shows why.</div>
           <div className="row">
             <button type="button" className="btn" onClick={() => fileRef.current?.click()} data-testid="choose-files">
               Choose files

@@ -172,7 +172,7 @@ function NumberInput({
     if (typeof value === 'number' ? Number(raw) !== value || raw.trim() === '' : raw !== '' && checkValue(Number(raw), attr) === null) {
       setRaw(typeof value === 'number' ? String(value) : '');
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Only an outside change of the value (undo, another label) resets what is typed.
   }, [value]);
   const parsed = raw.trim() === '' ? undefined : Number(raw);
   const problem = raw.trim() !== '' && !Number.isFinite(parsed) ? 'Enter a number' : checkValue(parsed, attr);

@@ -84,6 +84,8 @@ export function WorkspacePage() {
   useEffect(() => {
     if (jobId && assetId) syncStore.ensure(jobId, assetId);
   }, [jobId, assetId]);
+  // Back in the workspace (e.g. after signing in again): send whatever is still waiting.
+  useEffect(() => syncStore.retryAll(), []);
 
   useEffect(() => {
     setNotice(null);
@@ -110,15 +112,22 @@ export function WorkspacePage() {
   const otherUnsaved = syncStore.unsavedCount(jobId) - (entry?.dirty ? 1 : 0);
 
   const tags = entry?.loaded ? assetTags(entry.doc) : [];
-  const editable = !!entry?.loaded;
+  // Saving is allowed to the assignee and to managers; a submitted job is closed for its assignee.
+  const isManager = project?.myRole === 'manager' || project?.myRole === 'admin' || user.systemRole === 'admin';
+  const readOnly = !!job && (isManager ? false : job.assigneeId !== user.id || job.state === 'completed');
+  const editable = !!entry?.loaded && !readOnly;
 
   const toggle = useCallback(
-    (label: string, add: boolean) => syncStore.edit(jobId, assetId, (doc) => toggleLabel(doc, label, user.id, add)),
-    [jobId, assetId, user.id],
+    (label: string, add: boolean) => {
+      if (editable) syncStore.edit(jobId, assetId, (doc) => toggleLabel(doc, label, user.id, add));
+    },
+    [jobId, assetId, user.id, editable],
   );
   const setAttr = useCallback(
-    (tagId: string, name: string, value: AttributeValue | undefined) => syncStore.edit(jobId, assetId, (doc) => setAttribute(doc, tagId, name, value), `attr:${tagId}:${name}`),
-    [jobId, assetId],
+    (tagId: string, name: string, value: AttributeValue | undefined) => {
+      if (editable) syncStore.edit(jobId, assetId, (doc) => setAttribute(doc, tagId, name, value), `attr:${tagId}:${name}`);
+    },
+    [jobId, assetId, editable],
   );
 
   const goTo = useCallback(
@@ -198,17 +207,19 @@ export function WorkspacePage() {
       const k = e.key.toLowerCase();
       if (k === 'z' && !typing) {
         e.preventDefault();
+        if (!editable) return;
         if (e.shiftKey) syncStore.redo(jobId, assetId);
         else syncStore.undo(jobId, assetId);
       } else if (k === 'y' && !typing) {
         e.preventDefault();
+        if (!editable) return;
         syncStore.redo(jobId, assetId);
       } else if (k === 's') {
         e.preventDefault();
         syncStore.retry(jobId, assetId);
       } else if (k === 'enter') {
         e.preventDefault();
-        setConfirmSubmit(true);
+        if (job && job.state !== 'completed' && !readOnly) setConfirmSubmit(true);
       } else if (k === 'g') {
         e.preventDefault();
         setShowGuidelines((s) => !s);
@@ -258,9 +269,11 @@ export function WorkspacePage() {
     }
   };
   useEffect(() => {
+    // Capture phase: the workspace sees keys before the app-wide shortcuts (g p, g q...), and
+    // a label key it handles (preventDefault) is not also read as one of those.
     const h = (e: KeyboardEvent) => keyHandler.current(e);
-    window.addEventListener('keydown', h);
-    return () => window.removeEventListener('keydown', h);
+    window.addEventListener('keydown', h, true);
+    return () => window.removeEventListener('keydown', h, true);
   }, []);
 
   const shortcutGroups: ShortcutGroup[] = useMemo(
@@ -357,7 +370,13 @@ export function WorkspacePage() {
           <button className="btn btn-sm" onClick={() => setHelpOpen(true)} title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts">
             ?
           </button>
-          <button className="btn btn-sm btn-primary" onClick={() => setConfirmSubmit(true)} disabled={busy === 'submit'} data-testid="submit-job" title="Submit job (Ctrl+Enter)">
+          <button
+            className="btn btn-sm btn-primary"
+            onClick={() => setConfirmSubmit(true)}
+            disabled={busy === 'submit' || job.state === 'completed' || (readOnly && !isManager)}
+            data-testid="submit-job"
+            title="Submit job (Ctrl+Enter)"
+          >
             {busy === 'submit' ? 'Submitting…' : 'Submit job'}
           </button>
         </div>
@@ -406,10 +425,18 @@ export function WorkspacePage() {
           </button>
         </div>
       )}
-      {job.state === 'completed' && (
-        <div className="ws-banner info">
-          <div className="grow">This job has been submitted.</div>
+      {readOnly ? (
+        <div className="ws-banner info" data-testid="read-only">
+          <div className="grow">
+            {job.state === 'completed' ? 'This job has been submitted; its annotations are read-only.' : 'You are viewing this job; only its assignee and project managers can change it.'}
+          </div>
         </div>
+      ) : (
+        job.state === 'completed' && (
+          <div className="ws-banner info">
+            <div className="grow">This job has been submitted. As a manager you can still correct it.</div>
+          </div>
+        )
       )}
 
       <div className="ws-body">

@@ -95,8 +95,24 @@ class SyncStore {
     }
   }
 
+  /**
+   * Documents in memory belong to the person who edited them. When someone else signs in in
+   * this tab, forget them (their unsent copies stay in localStorage under the first user).
+   */
   setUser(id: string): void {
+    if (id === this.userId) return;
+    if (this.userId !== 'anonymous') this.reset();
     this.userId = id;
+  }
+
+  reset(): void {
+    for (const e of this.entries.values()) {
+      if (e.debounceTimer) clearTimeout(e.debounceTimer);
+      if (e.retryTimer) clearTimeout(e.retryTimer);
+    }
+    this.entries.clear();
+    this.globalVersion++;
+    for (const fn of this.listeners) fn();
   }
 
   subscribe = (fn: () => void): (() => void) => {
