@@ -9,7 +9,7 @@ import type { AttributeValue, JobDetail, Project } from '../types';
 import { AssetViewer, preload } from './AssetViewer';
 import { LabelPanel } from './LabelPanel';
 import { syncStore, useEntry, useStoreVersion, type SaveStatus } from './sync';
-import { assetTags, clearTags, missingRequiredFor, setAttribute, tagLabels, toggleLabel } from './tags';
+import { assetTags, clearTags, defaultAttributeValues, missingRequiredFor, setAttribute, tagLabels, toggleLabel } from './tags';
 
 interface WorkspaceData {
   job: JobDetail;
@@ -119,9 +119,10 @@ export function WorkspacePage() {
 
   const toggle = useCallback(
     (label: string, add: boolean) => {
-      if (editable) syncStore.edit(jobId, assetId, (doc) => toggleLabel(doc, label, user.id, add));
+      const defaults = defaultAttributeValues(project?.labelSchema.labels.find((l) => l.name === label));
+      if (editable) syncStore.edit(jobId, assetId, (doc) => toggleLabel(doc, label, user.id, add, defaults));
     },
-    [jobId, assetId, user.id, editable],
+    [jobId, assetId, user.id, editable, project],
   );
   const setAttr = useCallback(
     (tagId: string, name: string, value: AttributeValue | undefined) => {

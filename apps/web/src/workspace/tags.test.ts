@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AnnotationDocument, LabelSchema } from '../types';
-import { assetTags, checkValue, clearTags, missingRequiredFor, setAttribute, tagLabels, toggleLabel, uuid } from './tags';
+import { assetTags, checkValue, clearTags, defaultAttributeValues, missingRequiredFor, setAttribute, tagLabels, toggleLabel, uuid } from './tags';
 
 const schema: LabelSchema = {
   version: 1,
@@ -68,5 +68,23 @@ describe('attributes', () => {
 describe('uuid', () => {
   it('looks like a v4 UUID', () => {
     expect(uuid()).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
+
+describe('schema defaults', () => {
+  it('a new tag starts with the label’s default attribute values', () => {
+    const label = {
+      name: 'Nodule',
+      color: '#ff0000',
+      kinds: ['tag'],
+      attributes: [
+        { name: 'severity', type: 'select', options: ['mild', 'severe'], default: 'mild', required: true },
+        { name: 'size', type: 'number', required: false },
+      ],
+    } as unknown as Parameters<typeof defaultAttributeValues>[0];
+    const defaults = defaultAttributeValues(label);
+    expect(defaults).toEqual({ severity: 'mild' });
+    const doc = toggleLabel({ objects: [] }, 'Nodule', 'u', false, defaults);
+    expect((doc.objects[0] as { attributes: unknown }).attributes).toEqual({ severity: 'mild' });
   });
 });

@@ -31,25 +31,40 @@ export function tagLabels(schema: LabelSchema | null | undefined): TagLabel[] {
   return labels.map((label) => ({ label, key: label.shortcut ? label.shortcut.toLowerCase() : (free.shift() ?? null) }));
 }
 
-function newTag(label: string, userId: string): TagObject {
+/** The attribute values a new object of this label starts with: the schema's defaults. */
+export function defaultAttributeValues(label: LabelDef | undefined): Record<string, AttributeValue> {
+  const out: Record<string, AttributeValue> = {};
+  for (const a of label?.attributes ?? []) {
+    if (a.default !== undefined && a.default !== null) out[a.name] = a.default as AttributeValue;
+  }
+  return out;
+}
+
+function newTag(label: string, userId: string, attributes: Record<string, AttributeValue>): TagObject {
   const now = new Date().toISOString();
-  return { id: uuid(), kind: 'tag', scope: { type: 'asset' }, label, attributes: {}, source: 'manual', createdBy: userId, createdAt: now, updatedAt: now };
+  return { id: uuid(), kind: 'tag', scope: { type: 'asset' }, label, attributes: { ...attributes }, source: 'manual', createdBy: userId, createdAt: now, updatedAt: now };
 }
 
 /**
  * Single choice: choosing a label makes it the only asset tag; choosing the active label removes
  * it. With `add` (Shift): toggles that label while keeping the others (multi-label).
  */
-export function toggleLabel(doc: AnnotationDocument, label: string, userId: string, add: boolean): AnnotationDocument {
+export function toggleLabel(
+  doc: AnnotationDocument,
+  label: string,
+  userId: string,
+  add: boolean,
+  defaults: Record<string, AttributeValue> = {},
+): AnnotationDocument {
   const tags = assetTags(doc);
   const has = tags.some((t) => t.label === label);
   let objects: AnyObject[];
   if (has) {
     objects = doc.objects.filter((o) => !(isAssetTag(o) && o.label === label));
   } else if (add) {
-    objects = [...doc.objects, newTag(label, userId) as unknown as AnyObject];
+    objects = [...doc.objects, newTag(label, userId, defaults) as unknown as AnyObject];
   } else {
-    objects = [...doc.objects.filter((o) => !isAssetTag(o)), newTag(label, userId) as unknown as AnyObject];
+    objects = [...doc.objects.filter((o) => !isAssetTag(o)), newTag(label, userId, defaults) as unknown as AnyObject];
   }
   return { ...doc, objects };
 }
