@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { BlobStoreConfig } from './blob/index.js';
 
 /** Everything the server reads from its environment, validated once at start. */
 export interface Config {
@@ -9,18 +10,7 @@ export interface Config {
   port: number;
   dataDir: string;
   database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
-  blobStore:
-    | { kind: 'local'; dir: string }
-    | {
-        kind: 's3';
-        bucket: string;
-        prefix: string;
-        endpoint?: string;
-        region?: string;
-        forcePathStyle?: boolean;
-        accessKeyId?: string;
-        secretAccessKey?: string;
-      };
+  blobStore: BlobStoreConfig;
   admin: { email: string; password?: string };
   secret: string;
   maxUploadBytes: number;

@@ -566,7 +566,10 @@ function SubmitErrors({ error, job, onClose }: { error: ApiError; job: JobDetail
   return (
     <div className="ws-banner error" role="alert" data-testid="submit-error">
       <div className="grow">
-        <strong>{error.status === 422 ? 'The job cannot be submitted yet.' : 'Submitting failed.'}</strong> {error.detail}
+        <strong>{error.status === 422 ? 'The job cannot be submitted yet.' : 'Submitting failed.'}</strong>{' '}
+        {error.status === 422 && items.length > 0
+          ? `${items.length} problem${items.length > 1 ? 's' : ''} to fix (as of this attempt):`
+          : error.detail}
         {items.length > 0 && (
           <ul data-testid="submit-error-list">
             {items.map((x, i) => {
