@@ -34,14 +34,19 @@ How to run (build the server first: \`npx tsc -b packages/core packages/media ap
 
 * \`npm run bench:saves\` — annotation-save throughput and latency with 200 concurrent annotators on SQLite and
   PostgreSQL (127.0.0.1:5432, user \`postgres\`; a fresh database is created and dropped), compared with a bare
-  write route on the same server. Options: \`BENCH_DBS=sqlite\`, \`BENCH_DURATION\`, \`BENCH_WARMUP\`,
-  \`BENCH_CLIENTS\`, \`BENCH_AUTH=token|session\`, \`BENCH_PACED=0\`.
+  write route on the same server (about 4 minutes). Options: \`BENCH_DBS=sqlite\`, \`BENCH_DURATION\` (s),
+  \`BENCH_WARMUP\` (s), \`BENCH_CLIENTS\`, \`BENCH_AUTH=token|session\`, \`BENCH_PACED=0\`, \`BENCH_NO_DOCS=1\` (do not
+  append here), \`BENCH_CPU_PROFILE=<dir>\` (V8 CPU profile of the server during the saturated phases, summarised).
 * \`npm run bench:coldstart\` — time from spawning \`caliper serve\` to the first 200 from \`GET /api/health\`,
-  on a fresh and on an existing data directory.
+  on a fresh and on an existing data directory (\`BENCH_PG=1\` adds a fresh PostgreSQL database).
+* Diagnosis: \`node bench/profile-saves.mjs\` times each phase of one save in-process (no concurrency);
+  \`node bench/coldstart-phases.mjs\` (and \`--imports\`) times each phase of a start; \`node bench/cpuprofile.mjs
+  <file.cpuprofile>\` summarises a profile by library and function.
 
 Each run appends a dated section below. Timings come from shared 2-vCPU machines where the server, the load
-generator and PostgreSQL compete for the same cores, so absolute numbers are noisy from run to run; compare the
-ratios within one run (saves vs bare, SQLite vs PostgreSQL) rather than absolute numbers across runs.
+generator, PostgreSQL and other tenants' jobs compete for the same cores, so absolute numbers are noisy from run
+to run; compare the ratios within one run (saves vs bare, SQLite vs PostgreSQL) rather than absolute numbers
+across runs. Each section records how busy the machine was just before it ran.
 `;
 
 export async function appendToDocs(section) {

@@ -34,11 +34,14 @@ function put(agent, url, path, headers, body, timeoutMs) {
 
 async function run(job) {
   const { url, mode, clients, warmupMs, durationMs, intervalMs, timeoutMs = 30_000 } = job;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: clients.length, maxFreeSockets: clients.length });
+  // One keep-alive connection per client, like one browser per annotator.
+  const agents = clients.map(() => new http.Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1 }));
   const latencies = [];
   const statuses = {};
   const errorSamples = [];
+  const slowest = []; // the 3 slowest requests in the window: where the max comes from
   let errors = 0;
+  let errorsTotal = 0; // including warm-up and the drain after the window
   let bytesSent = 0;
   let requestsSent = 0;
   const cpu0 = process.cpuUsage();
@@ -61,15 +64,21 @@ async function run(job) {
       const body = Buffer.from(`{"baseRevision":${rev},"document":${c.doc}}`);
       requestsSent++;
       bytesSent += body.length;
-      const res = await put(agent, url, c.path, c.headers, body, timeoutMs);
+      const res = await put(agents[index], url, c.path, c.headers, body, timeoutMs);
       const fin = now();
       const ok = res.status >= 200 && res.status < 300;
       const inWindow = fin >= measureStart && fin <= end;
       if (inWindow) {
         latencies.push(fin - start);
+        if (slowest.length < 3 || fin - start > slowest[slowest.length - 1].ms) {
+          slowest.push({ ms: Math.round(fin - start), client: index, nth: i, startedAtMs: Math.round(start - t0), status: res.status });
+          slowest.sort((a, b) => b.ms - a.ms);
+          slowest.length = Math.min(slowest.length, 3);
+        }
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;
         if (!ok) errors++;
       }
+      if (!ok) errorsTotal++;
       if (!ok && errorSamples.length < 5) errorSamples.push(`${res.status} ${res.text.slice(0, 300)}`);
       if (mode === 'saves') {
         try {
@@ -87,7 +96,7 @@ async function run(job) {
   const finalRevisions = await Promise.all(clients.map((c, i) => client(c, i)));
   const tEnd = now();
   const cpu = process.cpuUsage(cpu0);
-  agent.destroy();
+  for (const a of agents) a.destroy();
   latencies.sort((a, b) => a - b);
   const pct = (q) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.max(0, Math.ceil(q * latencies.length) - 1))] : NaN);
   const count = latencies.length;
@@ -104,8 +113,10 @@ async function run(job) {
     p99: pct(0.99),
     max: count ? latencies[count - 1] : NaN,
     errors,
+    errorsTotal,
     statuses,
     errorSamples,
+    slowest,
     requestsSent,
     avgBodyBytes: requestsSent ? bytesSent / requestsSent : 0,
     loadgenCpuPct: ((cpu.user + cpu.system) / 1000 / (tEnd - t0)) * 100,

@@ -15,7 +15,8 @@
 //   validate     validateDocument() (zod parse of the whole document + label/attribute checks)
 //     zod only   annotationDocumentSchema.safeParse() alone
 //   stringify    JSON.stringify of the validated document
-//   write tx     the transaction: update head, insert revision, jobs state check, appendAudit
+//   write tx     the transaction: update head, insert revision, jobs state check, appendAudit,
+//                followed by the time of each statement in it (means only)
 //   service      saveAnnotations() as a whole (access + schema + validate + stringify + write tx)
 //   bare write   the bare route's single upsert of the raw body
 import path from 'node:path';
@@ -24,7 +25,7 @@ import { root } from './common.mjs';
 import { makeDocument, setupAnnotators, startBenchServer } from './fixture.mjs';
 
 const DBS = (process.env.BENCH_DBS ?? 'sqlite,postgres').split(',').map((s) => s.trim()).filter(Boolean);
-const ITERATIONS = Math.min(2000, Number(process.env.BENCH_ITERATIONS ?? 150));
+const ITERATIONS = Math.max(10, Math.min(2000, Number(process.env.BENCH_ITERATIONS ?? 200)));
 const SIZES_KB = [5, 15, 30, 50];
 const dist = (p) => path.join(root, 'apps/server/dist', p);
 const { authenticate } = await import(dist('services/users.js'));
@@ -95,10 +96,21 @@ async function profile(kind) {
       const checked = core.validateDocument(input, schema).document;
       r.stringify = await time(() => JSON.stringify(checked));
       const stored = JSON.stringify(checked);
-      r['write tx'] = await time(async () => {
+      // The transaction, with the time of each statement (sum of the laps = the tx time).
+      const laps = {};
+      let recording = false;
+      r['write tx'] = await time(async (k) => {
+        recording = k >= 30; // time() warms up with k < 30
+        let t = nowMs();
+        const lap = (name) => {
+          const n = nowMs();
+          if (recording) laps[name] = (laps[name] ?? 0) + (n - t);
+          t = n;
+        };
         const at = new Date().toISOString();
         const next = rev + 1;
         await db.transaction().execute(async (trx) => {
+          lap('  begin');
           const res = await trx
             .updateTable('annotation_docs')
             .set({ revision: next, document: stored, object_count: checked.objects.length, updated_at: at, updated_by: actor.id })
@@ -107,14 +119,21 @@ async function profile(kind) {
             .where('revision', '=', rev)
             .executeTakeFirst();
           if (Number(res.numUpdatedRows) !== 1) throw new Error('stale');
+          lap('  update head');
           await trx
             .insertInto('annotation_revisions')
             .values({ job_id: u.jobId, asset_id: u.assetId, revision: next, document: stored, object_count: checked.objects.length, bytes: Buffer.byteLength(stored), created_at: at, created_by: actor.id })
             .execute();
+          lap('  insert rev');
+          await trx.updateTable('jobs').set({ state: 'in_progress', updated_at: at }).where('id', '=', u.jobId).where('state', '=', 'new').execute();
+          lap('  job state');
           await appendAudit(trx, deps.dbKind, deps.clock, { actorId: actor.id, action: 'annotation.save', targetType: 'asset', targetId: u.assetId, ip: null, details: { jobId: u.jobId, revision: next, objects: checked.objects.length } });
+          lap('  audit');
         });
+        lap('  commit');
         rev = next;
       });
+      for (const [name, total] of Object.entries(laps)) r[name] = { mean: total / ITERATIONS, p50: NaN, p99: NaN };
       r.service = await time(async () => {
         const out = await saveAnnotations(deps, actor, u.jobId, u.assetId, { baseRevision: rev, document: input });
         rev = out.revision;
@@ -173,7 +192,7 @@ async function concurrentService(deps, db, users) {
   return { sequentialPerS, auditPerS };
 }
 
-const f = (v) => (v < 0.1 ? v.toFixed(3) : v < 10 ? v.toFixed(2) : v.toFixed(1));
+const f = (v) => (Number.isNaN(v) ? '–' : v < 0.1 ? v.toFixed(3) : v < 10 ? v.toFixed(2) : v.toFixed(1));
 for (const kind of DBS) {
   console.log(`\n[${kind}] phase times, ms (mean / p99 over ${ITERATIONS} sequential calls)`);
   const { rows, conc } = await profile(kind);
