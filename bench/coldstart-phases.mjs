@@ -35,7 +35,7 @@ async function child(dataDir) {
   const config = server.loadConfig({ CALIPER_HOST: '127.0.0.1', CALIPER_PORT: '0', CALIPER_DATA_DIR: dataDir, CALIPER_ADMIN_EMAIL: 'admin@bench.local', CALIPER_ADMIN_PASSWORD: 'bench-admin-password-1', CALIPER_LOG_LEVEL: 'warn' });
   const cfg = server.prepareDataDir(config);
   mark('loadConfig + prepareDataDir');
-  const handle = server.openDatabase(cfg.database);
+  const handle = await server.openDatabase(cfg.database);
   mark('openDatabase');
   const applied = await server.migrate(handle.db);
   mark(`migrate`);

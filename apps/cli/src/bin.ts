@@ -34,7 +34,7 @@ const fail = (s: string, code = 1): never => {
 
 async function withDb<T>(config: Config, fn: (deps: Deps) => Promise<T>): Promise<T> {
   const cfg = prepareDataDir(config);
-  const handle = openDatabase(cfg.database);
+  const handle = await openDatabase(cfg.database);
   try {
     await migrate(handle.db);
     const deps: Deps = {

@@ -20,7 +20,7 @@ export interface RunningServer {
 /** Opens storage, migrates, seeds the first admin and builds the HTTP app (not yet listening). */
 export async function createServer(config: Config, opts: { clock?: Clock; logger?: boolean } = {}) {
   const cfg = prepareDataDir(config);
-  const handle = openDatabase(cfg.database);
+  const handle = await openDatabase(cfg.database);
   try {
     await migrate(handle.db);
   } catch (err) {

@@ -3,7 +3,6 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { Migrator } from 'kysely/migration';
-import pg from 'pg';
 import type { Config } from '../config.js';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
@@ -18,8 +17,11 @@ export interface DbHandle {
   close(): Promise<void>;
 }
 
-/** Opens the database named by the configuration (SQLite in WAL mode, or a PostgreSQL pool). */
-export function openDatabase(database: Config['database']): DbHandle {
+/**
+ * Opens the database named by the configuration (SQLite in WAL mode, or a PostgreSQL pool).
+ * The PostgreSQL driver is loaded only when used, to keep the embedded default's start fast.
+ */
+export async function openDatabase(database: Config['database']): Promise<DbHandle> {
   if (database.kind === 'sqlite') {
     mkdirSync(path.dirname(database.file), { recursive: true });
     const sqlite = new SQLite(database.file);
@@ -32,6 +34,7 @@ export function openDatabase(database: Config['database']): DbHandle {
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     return { db, kind: 'sqlite', close: () => db.destroy() };
   }
+  const { default: pg } = await import('pg');
   // PostgreSQL returns bigint/count as strings; parse int8 as numbers (our values stay < 2^53).
   pg.types.setTypeParser(20, (v: string) => Number(v));
   const pool = new pg.Pool({ connectionString: database.url, max: 20 });

@@ -107,7 +107,6 @@ const migrations: Record<string, Migration> = {
         .addColumn('job_id', 'text', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
         .addColumn('asset_id', 'text', (c) => c.notNull().references('assets.id').onDelete('cascade'))
         .addColumn('revision', 'integer', (c) => c.notNull())
-        .addColumn('document', 'text', (c) => c.notNull())
         .addColumn('object_count', 'integer', (c) => c.notNull())
         .addColumn('updated_at', 'text', (c) => c.notNull())
         .addColumn('updated_by', 'text', (c) => c.notNull())

@@ -74,11 +74,11 @@ export interface JobAssetsTable {
   asset_id: string;
   position: number;
 }
+/** The head of each (job, asset) document: which revision is current. The text lives in annotation_revisions. */
 export interface AnnotationDocsTable {
   job_id: string;
   asset_id: string;
   revision: number;
-  document: string;
   object_count: number;
   updated_at: string;
   updated_by: string;

@@ -1,32 +1,38 @@
-import { validateDocument } from '@caliper/core';
+import { type LabelSchema, validateDocument } from '@caliper/core';
 import type { Actor, Deps } from '../deps.js';
 import { conflict, notFound, unprocessable } from '../errors.js';
-import { requireJob } from '../policy.js';
+import { requireJobAsset, roleAllows } from '../policy.js';
 import { appendAudit } from './audit.js';
-import { loadLabelSchema } from './projects.js';
 
 const EMPTY = '{"objects":[]}';
 
-async function requireJobAsset(deps: Deps, actor: Actor, jobId: string, assetId: string, access: 'read' | 'annotate') {
-  const access_ = await requireJob(deps.db, actor, jobId, access);
-  const inJob = await deps.db
-    .selectFrom('job_assets')
-    .select('asset_id')
-    .where('job_id', '=', jobId)
-    .where('asset_id', '=', assetId)
+// Parsed label schemas by project, reused while the stored text is unchanged (the text comes
+// with the access query, so a schema edit on another instance is seen on the next request).
+const schemaCache = new Map<string, { text: string; schema: LabelSchema }>();
+function schemaFor(projectId: string, text: string): LabelSchema {
+  const hit = schemaCache.get(projectId);
+  if (hit && hit.text === text) return hit.schema;
+  const schema = JSON.parse(text) as LabelSchema;
+  if (schemaCache.size > 1000) schemaCache.clear();
+  schemaCache.set(projectId, { text, schema });
+  return schema;
+}
+
+function headWithDocument(deps: Deps, jobId: string, assetId: string) {
+  return deps.db
+    .selectFrom('annotation_docs as d')
+    .innerJoin('annotation_revisions as r', (j) =>
+      j.onRef('r.job_id', '=', 'd.job_id').onRef('r.asset_id', '=', 'd.asset_id').onRef('r.revision', '=', 'd.revision'),
+    )
+    .select(['d.revision', 'r.document', 'd.updated_at', 'd.updated_by'])
+    .where('d.job_id', '=', jobId)
+    .where('d.asset_id', '=', assetId)
     .executeTakeFirst();
-  if (!inJob) throw notFound('Asset in this job');
-  return access_;
 }
 
 export async function getAnnotations(deps: Deps, actor: Actor, jobId: string, assetId: string) {
-  await requireJobAsset(deps, actor, jobId, assetId, 'read');
-  const doc = await deps.db
-    .selectFrom('annotation_docs')
-    .select(['revision', 'document', 'updated_at', 'updated_by'])
-    .where('job_id', '=', jobId)
-    .where('asset_id', '=', assetId)
-    .executeTakeFirst();
+  await requireJobAsset(deps.db, actor, jobId, assetId, 'read');
+  const doc = await headWithDocument(deps, jobId, assetId);
   return {
     revision: doc?.revision ?? 0,
     document: JSON.parse(doc?.document ?? EMPTY) as unknown,
@@ -49,12 +55,11 @@ export async function saveAnnotations(
   assetId: string,
   input: { baseRevision: number; document: unknown },
 ) {
-  const { job, isAssignee } = await requireJobAsset(deps, actor, jobId, assetId, 'annotate');
-  if (job.state === 'completed' && isAssignee && actor.systemRole !== 'admin') {
-    const mgr = await deps.db.selectFrom('project_members').select('role').where('project_id', '=', job.project_id).where('user_id', '=', actor.id).executeTakeFirst();
-    if (mgr?.role !== 'manager') throw conflict('This job is completed; its annotations can no longer be changed.');
+  const { job, role, isAssignee, labelSchemaText } = await requireJobAsset(deps.db, actor, jobId, assetId, 'annotate');
+  if (job.state === 'completed' && !roleAllows(role, 'annotation.writeAny')) {
+    throw conflict('This job is completed; its annotations can no longer be changed.');
   }
-  const schema = await loadLabelSchema(deps, job.project_id);
+  const schema = schemaFor(job.project_id, labelSchemaText);
   const checked = validateDocument(input.document, schema);
   if (!checked.ok) {
     throw unprocessable(`The annotations do not fit the project's label schema: ${checked.issues[0]?.message ?? ''}`, {
@@ -74,12 +79,12 @@ export async function saveAnnotations(
         if (exists) throw new StaleRevision();
         await trx
           .insertInto('annotation_docs')
-          .values({ job_id: jobId, asset_id: assetId, revision, document: text, object_count: objectCount, updated_at: now, updated_by: actor.id })
+          .values({ job_id: jobId, asset_id: assetId, revision, object_count: objectCount, updated_at: now, updated_by: actor.id })
           .execute();
       } else {
         const res = await trx
           .updateTable('annotation_docs')
-          .set({ revision, document: text, object_count: objectCount, updated_at: now, updated_by: actor.id })
+          .set({ revision, object_count: objectCount, updated_at: now, updated_by: actor.id })
           .where('job_id', '=', jobId)
           .where('asset_id', '=', assetId)
           .where('revision', '=', input.baseRevision)
@@ -118,7 +123,7 @@ export async function saveAnnotations(
 }
 
 export async function listRevisions(deps: Deps, actor: Actor, jobId: string, assetId: string) {
-  await requireJobAsset(deps, actor, jobId, assetId, 'read');
+  await requireJobAsset(deps.db, actor, jobId, assetId, 'read');
   const rows = await deps.db
     .selectFrom('annotation_revisions')
     .select(['revision', 'created_at', 'created_by', 'object_count', 'bytes'])
@@ -130,7 +135,7 @@ export async function listRevisions(deps: Deps, actor: Actor, jobId: string, ass
 }
 
 export async function getRevision(deps: Deps, actor: Actor, jobId: string, assetId: string, revision: number) {
-  await requireJobAsset(deps, actor, jobId, assetId, 'read');
+  await requireJobAsset(deps.db, actor, jobId, assetId, 'read');
   const r = await deps.db
     .selectFrom('annotation_revisions')
     .selectAll()

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { probeFile, sanitizeFileName } from '@caliper/media';
 import { spoolToTemp, TooLargeError } from '../blob/index.js';
 import type { AssetsTable } from '../db/schema.js';
 import type { Actor, Deps } from '../deps.js';
@@ -62,6 +61,8 @@ export async function ingestUpload(
   rawName: string,
   stream: Readable,
 ): Promise<{ ok: true; asset: AssetView } | { ok: false; rejection: Rejection }> {
+  // The media readers are loaded on the first upload, not at start-up.
+  const { probeFile, sanitizeFileName } = await import('@caliper/media');
   const display = rawName.slice(0, 200);
   const clean = sanitizeFileName(rawName);
   if (!clean.ok) {

@@ -205,7 +205,10 @@ async function assertComplete(deps: Deps, jobId: string, projectId: string) {
     .selectFrom('job_assets')
     .innerJoin('assets', 'assets.id', 'job_assets.asset_id')
     .leftJoin('annotation_docs', (j) => j.onRef('annotation_docs.asset_id', '=', 'job_assets.asset_id').on('annotation_docs.job_id', '=', jobId))
-    .select(['assets.id', 'assets.name', 'annotation_docs.document', 'annotation_docs.object_count'])
+    .leftJoin('annotation_revisions as rev', (j) =>
+      j.onRef('rev.job_id', '=', 'annotation_docs.job_id').onRef('rev.asset_id', '=', 'annotation_docs.asset_id').onRef('rev.revision', '=', 'annotation_docs.revision'),
+    )
+    .select(['assets.id', 'assets.name', 'rev.document', 'annotation_docs.object_count'])
     .where('job_assets.job_id', '=', jobId)
     .orderBy('job_assets.position')
     .execute();

@@ -185,26 +185,33 @@ export async function authenticate(
 ): Promise<Actor | null> {
   const h = sha256Hex(cred.secret);
   const now = deps.clock.now().toISOString();
-  let userId: string | undefined;
+  const userCols = ['u.id', 'u.email', 'u.name', 'u.system_role', 'u.active'] as const;
+  let u: { id: string; email: string; name: string; system_role: 'admin' | 'user'; active: number } | undefined;
   if (cred.kind === 'session') {
-    const s = await deps.db.selectFrom('sessions').select(['user_id', 'expires_at']).where('id_hash', '=', h).executeTakeFirst();
+    // One query: the session and its user.
+    const s = await deps.db
+      .selectFrom('sessions as s')
+      .innerJoin('users as u', 'u.id', 's.user_id')
+      .select([...userCols, 's.expires_at'])
+      .where('s.id_hash', '=', h)
+      .executeTakeFirst();
     if (!s || s.expires_at <= now) return null;
-    userId = s.user_id;
+    u = s;
   } else {
     const t = await deps.db
-      .selectFrom('api_tokens')
-      .select(['id', 'user_id', 'revoked_at', 'last_used_at'])
-      .where('token_hash', '=', h)
+      .selectFrom('api_tokens as t')
+      .innerJoin('users as u', 'u.id', 't.user_id')
+      .select([...userCols, 't.id as token_id', 't.revoked_at', 't.last_used_at'])
+      .where('t.token_hash', '=', h)
       .executeTakeFirst();
     if (!t || t.revoked_at) return null;
-    userId = t.user_id;
     // Record use at most once a minute to keep reads cheap.
     if (!t.last_used_at || Date.parse(now) - Date.parse(t.last_used_at) > 60_000) {
-      await deps.db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', t.id).execute();
+      await deps.db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', t.token_id).execute();
     }
+    u = t;
   }
-  const u = await deps.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
-  if (!u || !u.active) return null;
+  if (!u.active) return null;
   return { id: u.id, email: u.email, name: u.name, systemRole: u.system_role, via: cred.kind, credentialHash: h, ip };
 }
 

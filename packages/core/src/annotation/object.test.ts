@@ -208,3 +208,19 @@ describe('trackShapeAt', () => {
     expect(trackShapeAt({ keyframes: [poly(0, 0), poly(4, 4)] }, 1)).toEqual({ type: 'polygon', points: [[1, 0], [3, 0], [1, 2]] });
   });
 });
+
+describe('point lists', () => {
+  const base = { id: 'p', kind: 'polygon', label: 'L', attributes: {}, source: 'manual', createdBy: 'u', createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z' };
+  it('accepts long polygons and names the first bad vertex by index', () => {
+    const points = Array.from({ length: 500 }, (_, i) => [i, i * 2]);
+    expect(annotationObjectSchema.safeParse({ ...base, points }).success).toBe(true);
+    const bad = points.map((p) => [...p]);
+    bad[137] = [1, Number.NaN];
+    const r = annotationObjectSchema.safeParse({ ...base, points: bad });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.path).toEqual(['points', 137]);
+    const three = annotationObjectSchema.safeParse({ ...base, points: [[0, 0], [1, 1], [2]] });
+    expect(three.success).toBe(false);
+    expect(annotationObjectSchema.safeParse({ ...base, points: [[0, 0], [1, 1]] }).error?.issues[0]?.message).toMatch(/at least 3/);
+  });
+});

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { boundsOfPoints, polygonArea } from '../../geometry/geometry.js';
-import { checkPlane, planeShape, point2Schema } from '../common.js';
+import { checkPlane, planeShape, pointListSchema } from '../common.js';
 import { defineKind } from '../kind-util.js';
 
 /** Closed simple polygon; the last vertex connects back to the first (do not repeat it). */
 export const polygonKind = defineKind({
   kind: 'polygon',
   geometry: z.object({
-    points: z.array(point2Schema).min(3, 'a polygon needs at least 3 points'),
+    points: pointListSchema(3, 'a polygon needs at least 3 points'),
     ...planeShape,
   }),
   check: checkPlane,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Point2 } from '../../geometry/geometry.js';
-import { finite, nonNegativeInt, point2Schema } from '../common.js';
+import { finite, nonNegativeInt, pointListSchema } from '../common.js';
 import { defineKind } from '../kind-util.js';
 
 export const trackShapeSchema = z.discriminatedUnion(
@@ -13,7 +13,7 @@ export const trackShapeSchema = z.discriminatedUnion(
       width: finite.positive('width must be greater than 0'),
       height: finite.positive('height must be greater than 0'),
     }),
-    z.strictObject({ type: z.literal('polygon'), points: z.array(point2Schema).min(3, 'a polygon needs at least 3 points') }),
+    z.strictObject({ type: z.literal('polygon'), points: pointListSchema(3, 'a polygon needs at least 3 points') }),
   ],
   { error: 'shape type must be "box" or "polygon"' },
 );
