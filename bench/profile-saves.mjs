@@ -10,8 +10,8 @@
 //   inject       the same request through app.inject (Fastify + service, no socket)
 //   json.parse   JSON.parse of the request body (what Fastify's body parser does)
 //   auth         authenticate() for a Bearer token (token + user lookup)
-//   access       requireJob() + the job_assets lookup
-//   schema       loadLabelSchema() (select + JSON.parse)
+//   access       requireJobAsset(): one query for job, membership, asset-in-job and label schema text
+//   schema       JSON.parse of the label schema (the server caches it per project)
 //   validate     validateDocument() (zod parse of the whole document + label/attribute checks)
 //     zod only   annotationDocumentSchema.safeParse() alone
 //   stringify    JSON.stringify of the validated document
@@ -29,8 +29,7 @@ const ITERATIONS = Math.max(10, Math.min(2000, Number(process.env.BENCH_ITERATIO
 const SIZES_KB = [5, 15, 30, 50];
 const dist = (p) => path.join(root, 'apps/server/dist', p);
 const { authenticate } = await import(dist('services/users.js'));
-const { requireJob } = await import(dist('policy.js'));
-const { loadLabelSchema } = await import(dist('services/projects.js'));
+const { requireJobAsset } = await import(dist('policy.js'));
 const { saveAnnotations } = await import(dist('services/annotations.js'));
 const { appendAudit } = await import(dist('services/audit.js'));
 const core = await import('@caliper/core');
@@ -80,13 +79,10 @@ async function profile(kind) {
       const text = body();
       r['json.parse'] = await time(() => JSON.parse(text));
       r.auth = await time(() => authenticate(deps, { kind: 'token', secret: token }, '127.0.0.1'));
-      r.access = await time(async () => {
-        await requireJob(db, actor, u.jobId, 'annotate');
-        await db.selectFrom('job_assets').select('asset_id').where('job_id', '=', u.jobId).where('asset_id', '=', u.assetId).executeTakeFirst();
-      });
-      const job = await db.selectFrom('jobs').selectAll().where('id', '=', u.jobId).executeTakeFirstOrThrow();
-      r.schema = await time(() => loadLabelSchema(deps, job.project_id));
-      const schema = await loadLabelSchema(deps, job.project_id);
+      r.access = await time(() => requireJobAsset(db, actor, u.jobId, u.assetId, 'annotate'));
+      const { labelSchemaText } = await requireJobAsset(db, actor, u.jobId, u.assetId, 'annotate');
+      r.schema = await time(() => JSON.parse(labelSchemaText));
+      const schema = JSON.parse(labelSchemaText);
       const input = JSON.parse(doc);
       r.validate = await time(() => {
         const c = core.validateDocument(input, schema);
@@ -113,7 +109,7 @@ async function profile(kind) {
           lap('  begin');
           const res = await trx
             .updateTable('annotation_docs')
-            .set({ revision: next, document: stored, object_count: checked.objects.length, updated_at: at, updated_by: actor.id })
+            .set({ revision: next, object_count: checked.objects.length, updated_at: at, updated_by: actor.id })
             .where('job_id', '=', u.jobId)
             .where('asset_id', '=', u.assetId)
             .where('revision', '=', rev)
