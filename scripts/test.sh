@@ -51,6 +51,7 @@ npm run build
 log "Lint and type-check"
 npx eslint .
 npx tsc -p apps/web --noEmit
+npx tsc -p apps/web/e2e --noEmit
 npx tsc -p tsconfig.tests.json --noEmit
 
 log "Tests"
