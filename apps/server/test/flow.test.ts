@@ -20,6 +20,8 @@ describe.each(DB_KINDS)('platform flow on %s', (kind) => {
   it('health is public and ok', async () => {
     const r = await new Client(ts.url).get('/api/health');
     expect(r).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(r.headers.get('x-frame-options')).toBe('DENY');
   });
 
   it('admin creates an annotator, a project with a schema, a member and a task', async () => {
@@ -199,6 +201,16 @@ describe.each(DB_KINDS)('platform flow on %s', (kind) => {
     expect((await admin.patch(`/api/users/${annotatorId}`, { active: false })).status).toBe(200);
     expect((await fourth.get('/api/auth/me')).status).toBe(401);
     expect((await new Client(ts.url).post('/api/auth/login', { email: 'ann@example.org', password: 'reset-by-admin-1' })).status).toBe(401);
+  });
+
+  it('sessions expire', async () => {
+    const c = await Client.login(ts.url, ts.admin.email, ts.admin.password);
+    expect((await c.get('/api/auth/me')).status).toBe(200);
+    const cookieToken = c.cookie!.split('=')[1]!;
+    const { createHash } = await import('node:crypto');
+    const hash = createHash('sha256').update(cookieToken).digest('hex');
+    await ts.server.deps.db.updateTable('sessions').set({ expires_at: '2000-01-01T00:00:00.000Z' }).where('id_hash', '=', hash).execute();
+    expect((await c.get('/api/auth/me')).status).toBe(401);
   });
 
   it('login is rate limited', async () => {

@@ -125,6 +125,14 @@ export async function buildApp(deps: Deps, opts: { logger?: boolean } = {}): Pro
     }
   });
 
+  // Conservative security headers on every response (the app is same-origin only).
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('referrer-policy', 'same-origin');
+    reply.header('cross-origin-opener-policy', 'same-origin');
+  });
+
   app.setErrorHandler((error: FastifyError | HttpError | Error, request, reply) => {
     if (error instanceof HttpError) return sendProblem(reply, error.status, error.title, error.detail, error.extra);
     if (hasZodFastifySchemaValidationErrors(error)) {

@@ -156,6 +156,8 @@ export async function login(deps: Deps, email: string, password: string, ip: str
   const token = randomToken();
   const now = deps.clock.now();
   await deps.db.transaction().execute(async (trx) => {
+    // Expired sessions of this user are removed as they sign in again.
+    await trx.deleteFrom('sessions').where('user_id', '=', user.id).where('expires_at', '<=', now.toISOString()).execute();
     await trx
       .insertInto('sessions')
       .values({
