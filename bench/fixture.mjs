@@ -5,10 +5,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { deflateSync, crc32 } from 'node:zlib';
+import pngjs from 'pngjs';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { PG_ADMIN_URL, root } from './common.mjs';
+const { PNG } = pngjs;
 
 export const ADMIN = { email: 'admin@bench.local', password: 'bench-admin-password-1' };
 const USER_PASSWORD = 'annotator-bench-pass';
@@ -232,24 +233,13 @@ export function makeDocument(seed, userId, targetBytes) {
   return { objects };
 }
 
-/** A tiny real 8-bit greyscale PNG, different for every seed. */
+/** A tiny real 8-bit greyscale PNG (pngjs), different for every seed. */
 export function makePng(width, height, seed) {
-  const raw = Buffer.alloc((width + 1) * height);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw[y * (width + 1) + 1 + x] = (x * 37 + y * 11 + seed * 101) % 256;
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(td) >>> 0);
-    return Buffer.concat([len, td, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 0;
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  const opts = { width, height, bitDepth: 8, colorType: 0, inputColorType: 0, inputHasAlpha: false };
+  const png = new PNG(opts);
+  png.data = Buffer.alloc(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) png.data[y * width + x] = (x * 37 + y * 11 + seed * 101) % 256;
+  return PNG.sync.write(png, opts);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -151,39 +151,16 @@ export const CLASSIFY_SCHEMA = {
   ],
 };
 
-/** Builds a real PNG (8 or 16 bit greyscale) in memory. */
+/** Builds a real greyscale PNG (8 or 16 bit) in memory with pngjs, different for every seed. */
 export async function makePng(width: number, height: number, bitDepth: 8 | 16, seed = 0): Promise<Buffer> {
-  const { deflateSync, crc32 } = await import('node:zlib');
-  const bpp = bitDepth / 8;
-  const raw = Buffer.alloc((width * bpp + 1) * height);
-  for (let y = 0; y < height; y++) {
-    raw[y * (width * bpp + 1)] = 0;
-    for (let x = 0; x < width; x++) {
-      const v = (x * 37 + y * 11 + seed * 101) % (bitDepth === 16 ? 65536 : 256);
-      const o = y * (width * bpp + 1) + 1 + x * bpp;
-      if (bitDepth === 16) raw.writeUInt16BE(v, o);
-      else raw[o] = v;
-    }
-  }
-  const chunk = (type: string, data: Buffer) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(td) >>> 0);
-    return Buffer.concat([len, td, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = bitDepth;
-  ihdr[9] = 0;
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  const { PNG } = await import('pngjs');
+  const max = bitDepth === 16 ? 65536 : 256;
+  const samples = bitDepth === 16 ? new Uint16Array(width * height) : Buffer.alloc(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) samples[y * width + x] = (x * 37 + y * 11 + seed * 101) % max;
+  const opts = { width, height, bitDepth, colorType: 0, inputColorType: 0, inputHasAlpha: false } as const;
+  const png = new PNG(opts);
+  png.data = samples as unknown as Buffer;
+  return PNG.sync.write(png, opts);
 }
 
 export function formWith(files: { name: string; data: Buffer | string; type?: string }[], field = 'file'): FormData {
