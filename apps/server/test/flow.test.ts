@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLASSIFY_SCHEMA, Client, DB_KINDS, formWith, makePng, startTestServer, tag, type TestServer } from './harness.js';
 
@@ -219,6 +221,24 @@ describe.each(DB_KINDS)('platform flow on %s', (kind) => {
     for (let i = 0; i < 12; i++) statuses.push((await anon.post('/api/auth/login', { email: 'brute@example.org', password: `guess-${i}` })).status);
     expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
     expect(statuses.at(-1)).toBe(429);
+  });
+
+  it('deleting a task removes its assets and the blobs no other asset uses', async () => {
+    const blobFiles = () =>
+      readdirSync(path.join(ts.dataDir, 'blobs'), { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => e.name);
+    const shared = await makePng(4, 3, 8, 1); // same bytes as study/a.png in "Batch 1"
+    const own = await makePng(6, 6, 8, 99);
+    const t = await admin.post(`/api/projects/${projectId}/tasks`, { name: 'Scratch' });
+    const up = await admin.post(`/api/tasks/${t.body.id}/assets`, formWith([{ name: 'copy.png', data: shared }, { name: 'own.png', data: own }]));
+    expect(up.status).toBe(201);
+    const [copy, mine] = up.body.accepted;
+    expect(blobFiles()).toEqual(expect.arrayContaining([copy.sha256, mine.sha256]));
+    expect((await admin.delete(`/api/tasks/${t.body.id}`)).status).toBe(204);
+    expect((await admin.get(`/api/assets/${mine.id}`)).status).toBe(404);
+    expect(blobFiles()).toContain(copy.sha256);
+    expect(blobFiles()).not.toContain(mine.sha256);
   });
 
   it('the audit trail records the work and verifies', async () => {
