@@ -23,6 +23,10 @@ missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || missing+=(fonts-dejavu-core)
 command -v psql >/dev/null || missing+=(postgresql)
+# Independent verifiers the tests compare against (see ../shared/data/VERIFIERS.md).
+command -v dcmdump >/dev/null || missing+=(dcmtk)
+/usr/bin/python3 -c 'import pydicom' 2>/dev/null || missing+=(python3-pydicom)
+/usr/bin/python3 -c 'import nibabel' 2>/dev/null || missing+=(python3-nibabel)
 if [ ${#missing[@]} -gt 0 ]; then echo "installing: ${missing[*]}"; apt_install "${missing[@]}"; else echo "all present"; fi
 
 log "PostgreSQL on 127.0.0.1:5432"
