@@ -1,0 +1,10 @@
+export { readDicom, TRANSFER_SYNTAX } from './read.js';
+export type { DicomInstance, DicomEncoding } from './read.js';
+export {
+  decodeFrames,
+  decodeFramesAsync,
+  SUPPORTED_PIXEL_TRANSFER_SYNTAXES,
+  SUPPORTED_PIXEL_TRANSFER_SYNTAXES_ASYNC,
+} from './decode.js';
+export type { DecodedPixels, PixelArray, PixelDtype } from './decode.js';
+export { DicomError } from './errors.js';
