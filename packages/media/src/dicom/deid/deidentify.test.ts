@@ -17,7 +17,9 @@ const PYTHON = '/usr/bin/python3';
 
 const havePydicom = spawnSync(PYTHON, ['-c', 'import pydicom']).status === 0;
 const haveDcmdump = spawnSync('dcmdump', ['--version']).status === 0;
-const ready = existsSync(DATA) && existsSync(TABLE) && havePydicom && haveDcmdump;
+// On a developer machine without the verifiers these checks are skipped; in CI (scripts/test.sh
+// installs dcmtk and pydicom, and ../shared sits beside the checkout) they must run.
+const ready = Boolean(process.env.CI) || (existsSync(DATA) && existsSync(TABLE) && havePydicom && haveDcmdump);
 
 const SECRET = 'test-secret-1';
 const PROJECT = 'project-a';
