@@ -60,3 +60,4 @@ export type { MaskRle } from './geometry/mask-rle.js';
 // Issues
 export { formatZodIssues, formatPath } from './validation/issues.js';
 export type { ValidationIssue, RelativeIssue, PathSegment } from './validation/issues.js';
+export { assembleSeries, voxelToLps, lpsToVoxel, rasFromLps, lpsFromRas, TOLERANCES as SERIES_GEOMETRY_TOLERANCES, type SliceGeometry, type SeriesGeometry, type SeriesIssue, type SeriesIssueCode, type Vec3, type Matrix4 } from './geometry/volume.js';
