@@ -4,9 +4,15 @@ import { type DataSet, type Element, dicomParser } from './parser.js';
 import {
   type CodecFrameInfo,
   type CodecOutput,
+  HTJ2K_SYNTAXES,
   JPEG_2000_SYNTAXES,
+  JPEG_BASELINE_SYNTAXES,
+  JPEG_LOSSLESS_SYNTAXES,
   JPEG_LS_SYNTAXES,
+  decodeHtj2k,
   decodeJpeg2000,
+  decodeJpegBaseline,
+  decodeJpegLossless,
   decodeJpegLs,
 } from './codecs.js';
 import { type DicomInstance, TRANSFER_SYNTAX } from './read.js';
@@ -32,11 +38,17 @@ export const SUPPORTED_PIXEL_TRANSFER_SYNTAXES: readonly string[] = [
   TRANSFER_SYNTAX.rleLossless,
 ];
 
-/** Transfer syntaxes whose pixel data {@link decodeFramesAsync} can decode (adds JPEG-LS and JPEG 2000). */
+/**
+ * Transfer syntaxes whose pixel data {@link decodeFramesAsync} can decode (adds JPEG Baseline,
+ * JPEG Lossless, JPEG-LS, JPEG 2000 and HTJ2K; not JPEG Extended 12-bit, .51).
+ */
 export const SUPPORTED_PIXEL_TRANSFER_SYNTAXES_ASYNC: readonly string[] = [
   ...SUPPORTED_PIXEL_TRANSFER_SYNTAXES,
+  ...JPEG_BASELINE_SYNTAXES,
+  ...JPEG_LOSSLESS_SYNTAXES,
   ...JPEG_LS_SYNTAXES,
   ...JPEG_2000_SYNTAXES,
+  ...HTJ2K_SYNTAXES,
 ];
 
 const PIXEL_DATA = 'x7fe00010';
@@ -296,10 +308,14 @@ function widen(bytes: Uint8Array, info: CodecFrameInfo, width: number, sampleCou
 }
 
 /**
- * Like {@link decodeFrames}, and also decodes JPEG-LS (lossless and near-lossless) and JPEG 2000
- * (lossless and lossy) with the CharLS and OpenJPEG WebAssembly codecs. Colour transforms the
- * codec applies itself (JPEG 2000 multi-component transform) are kept, so YBR_ICT/YBR_RCT come
- * back as RGB. Frames are always returned interleaved.
+ * Like {@link decodeFrames}, and also decodes JPEG-LS (lossless and near-lossless), JPEG 2000
+ * (lossless and lossy) and HTJ2K with the CharLS, OpenJPEG and OpenJPH WebAssembly codecs, 8-bit
+ * JPEG Baseline with jpeg-js and JPEG Lossless (Process 14) with jpeg-lossless-decoder-js.
+ * Colour transforms the codec applies itself (JPEG 2000 multi-component transform) are kept, so
+ * YBR_ICT/YBR_RCT come back as RGB. JPEG Baseline frames labelled YBR_FULL or YBR_FULL_422 come
+ * back as YCbCr, chroma upsampled to full size (as pydicom returns them); other JPEG Baseline
+ * frames get the decoder's usual JFIF/Adobe colour handling. Frames are always returned
+ * interleaved.
  */
 export async function decodeFramesAsync(instance: DicomInstance): Promise<DecodedPixels> {
   const syntax = instance.transferSyntaxUID;
@@ -307,6 +323,12 @@ export async function decodeFramesAsync(instance: DicomInstance): Promise<Decode
   let codec: ((encoded: Uint8Array) => Promise<CodecOutput>) | undefined;
   if (JPEG_LS_SYNTAXES.includes(syntax)) codec = decodeJpegLs;
   else if (JPEG_2000_SYNTAXES.includes(syntax)) codec = decodeJpeg2000;
+  else if (HTJ2K_SYNTAXES.includes(syntax)) codec = decodeHtj2k;
+  else if (JPEG_LOSSLESS_SYNTAXES.includes(syntax)) codec = decodeJpegLossless;
+  else if (JPEG_BASELINE_SYNTAXES.includes(syntax)) {
+    const keepYbr = instance.photometricInterpretation?.startsWith('YBR_FULL') === true;
+    codec = (encoded) => decodeJpegBaseline(encoded, keepYbr);
+  }
   if (codec === undefined) throw new DicomError(`Pixel data in transfer syntax ${syntax} cannot be decoded yet.`);
 
   const element = pixelElement(instance);
