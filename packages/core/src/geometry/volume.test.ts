@@ -370,3 +370,12 @@ describe('assembleSeries: real series from shared/data/dicom/series', () => {
     expect(codes(g)).toEqual(['mixed-orientation', 'projection']);
   });
 });
+
+describe('stack order of frames without geometry', () => {
+  it('orders sop#2 before sop#10', () => {
+    const frames = [0, 1, 2, 10, 11, 3].map((f) => ({ id: `1.2.3#${f}`, rows: 4, columns: 4 }));
+    const g = assembleSeries(frames);
+    expect(g.kind).toBe('stack');
+    expect(g.order).toEqual(['1.2.3#0', '1.2.3#1', '1.2.3#2', '1.2.3#3', '1.2.3#10', '1.2.3#11']);
+  });
+});

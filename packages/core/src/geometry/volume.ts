@@ -163,8 +163,24 @@ interface Plane {
   colSpacing: number;
 }
 
+/**
+ * Orders ids with runs of digits compared as numbers, so that frames `sop#2` come before
+ * `sop#10`; otherwise by code unit (locale-independent, so the order is the same everywhere).
+ */
 function compareIds(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  const ra = a.split(/(\d+)/);
+  const rb = b.split(/(\d+)/);
+  for (let i = 0; i < Math.min(ra.length, rb.length); i++) {
+    const x = ra[i]!;
+    const y = rb[i]!;
+    if (x === y) continue;
+    if (i % 2 === 1) {
+      const d = Number(x) - Number(y);
+      if (d !== 0) return d < 0 ? -1 : 1;
+    }
+    return x < y ? -1 : 1;
+  }
+  return ra.length - rb.length || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 function stackOrder(slices: readonly SliceGeometry[]): string[] {

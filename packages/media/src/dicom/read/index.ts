@@ -8,3 +8,4 @@ export {
 } from './decode.js';
 export type { DecodedPixels, PixelArray, PixelDtype } from './decode.js';
 export { DicomError } from './errors.js';
+export { frameGeometries, frameTimes, frameRate, type FrameGeometry, type FrameGeometrySource, type FrameRate } from './frames.js';
