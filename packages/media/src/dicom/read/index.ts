@@ -9,3 +9,4 @@ export {
 export type { DecodedPixels, PixelArray, PixelDtype } from './decode.js';
 export { DicomError } from './errors.js';
 export { frameGeometries, frameTimes, frameRate, type FrameGeometry, type FrameGeometrySource, type FrameRate } from './frames.js';
+export { characterSetOf, decodeText, parseSpecificCharacterSet, readText, type CharacterSet } from './charset.js';

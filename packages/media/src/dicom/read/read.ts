@@ -1,4 +1,5 @@
 import { inflateRawSync } from 'node:zlib';
+import { type CharacterSet, characterSetOf, isTextElement, readText } from './charset.js';
 import { DicomError, describeThrown } from './errors.js';
 import { type DataSet, type Element, dicomParser } from './parser.js';
 
@@ -53,7 +54,16 @@ export interface DicomInstance {
   readonly hasPixelData: boolean;
   /** The parsed dicom-parser data set, for attributes not surfaced above. */
   readonly dataSet: DataSet;
-  /** Trimmed string value of any tag, e.g. `getString('x00100010')`. */
+  /**
+   * Specific Character Set (0008,0005) as interpreted for decoding text. `fallback` is true (and
+   * `warnings` explains why) when a term was unknown and ISO 8859-1 was used instead.
+   */
+  readonly characterSet: CharacterSet;
+  /**
+   * Trimmed string value of any top-level tag, e.g. `getString('x00100010')`. Text VRs (SH, LO,
+   * ST, LT, UT, PN, UC, and any element whose VR is implicit) are decoded to Unicode with
+   * {@link characterSet}; other VRs use the default repertoire.
+   */
   getString(tag: string): string | undefined;
 }
 
@@ -185,7 +195,9 @@ export function readDicom(bytes: Uint8Array): DicomInstance {
   if (transferSyntaxUID === undefined) {
     throw new DicomError('The DICOM file meta information has no Transfer Syntax UID (0002,0010).');
   }
-  const str = (tag: string): string | undefined => trimmed(dataSet, tag);
+  const characterSet = characterSetOf(dataSet);
+  const str = (tag: string): string | undefined =>
+    isTextElement(dataSet, tag) ? readText(dataSet, tag, characterSet) : trimmed(dataSet, tag);
   const frames = str('x00280008');
   const position = fixed(decimals(dataSet, 'x00200032'), 3);
   const orientation = fixed(decimals(dataSet, 'x00200037'), 6);
@@ -219,6 +231,7 @@ export function readDicom(bytes: Uint8Array): DicomInstance {
     pixelSpacing: spacing as [number, number] | undefined,
     hasPixelData: dataSet.elements[PIXEL_DATA] !== undefined,
     dataSet,
+    characterSet,
     getString: str,
   };
 }
