@@ -27,6 +27,8 @@ command -v psql >/dev/null || missing+=(postgresql)
 command -v dcmdump >/dev/null || missing+=(dcmtk)
 /usr/bin/python3 -c 'import pydicom' 2>/dev/null || missing+=(python3-pydicom)
 /usr/bin/python3 -c 'import nibabel' 2>/dev/null || missing+=(python3-nibabel)
+/usr/bin/python3 -c 'import sklearn' 2>/dev/null || missing+=(python3-sklearn)
+/usr/bin/python3 -c 'import scipy.ndimage' 2>/dev/null || missing+=(python3-scipy)
 if [ ${#missing[@]} -gt 0 ]; then echo "installing: ${missing[*]}"; apt_install "${missing[@]}"; else echo "all present"; fi
 
 log "PostgreSQL on 127.0.0.1:5432"

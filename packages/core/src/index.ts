@@ -61,3 +61,6 @@ export type { MaskRle } from './geometry/mask-rle.js';
 export { formatZodIssues, formatPath } from './validation/issues.js';
 export type { ValidationIssue, RelativeIssue, PathSegment } from './validation/issues.js';
 export { assembleSeries, voxelToLps, lpsToVoxel, rasFromLps, lpsFromRas, TOLERANCES as SERIES_GEOMETRY_TOLERANCES, type SliceGeometry, type SeriesGeometry, type SeriesIssue, type SeriesIssueCode, type Vec3, type Matrix4 } from './geometry/volume.js';
+
+// Agreement metrics
+export * from './agreement/index.js';

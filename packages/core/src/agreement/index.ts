@@ -1,0 +1,2 @@
+export * from './categorical.js';
+export * from './masks.js';
