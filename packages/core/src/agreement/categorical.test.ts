@@ -11,20 +11,11 @@ import {
   type MaybeRating,
   type Rating,
 } from './categorical.js';
+import { seededRandom } from '../../test/random.js';
 
 const PYTHON = '/usr/bin/python3';
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 const randInt = (r: () => number, n: number) => Math.floor(r() * n);
 
 /** Run a Python oracle: the script reads JSON cases on stdin and prints a JSON list. NaN → null. */

@@ -15,6 +15,7 @@ import {
   type MaskShape,
   type MaskSpacing,
 } from './masks.js';
+import { seededRandom } from '../../test/random.js';
 
 const PYTHON = '/usr/bin/python3';
 
@@ -92,16 +93,7 @@ function reference(cases: Case[]): RefResult[] {
   return JSON.parse(run.stdout) as RefResult[];
 }
 
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry32 = seededRandom;
 
 /**
  * A union of random ellipsoids (ellipses in 2D) whose centres lie within [lo, hi) of the x

@@ -11,18 +11,9 @@ import {
   spanF1,
   temporalIoU,
 } from './matching.js';
+import { seededRandom } from '../../test/random.js';
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 /** Best total weight over all one-to-one partial matchings using only entries > 0 (brute force). */
 function bruteForceBest(w: number[][]): number {

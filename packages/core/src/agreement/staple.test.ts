@@ -1,20 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { stapleBinary, stapleMultiLabel } from './staple.js';
+import { seededRandom } from '../../test/random.js';
 
 const PYTHON = '/usr/bin/python3';
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function python(script: string, input: unknown): unknown {
   const res = spawnSync(PYTHON, ['-W', 'ignore', '-c', script], {
