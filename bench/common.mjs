@@ -74,3 +74,15 @@ export async function backgroundLoad(ms = 2000) {
   const total = b.total - a.total;
   return { busyPct: ((b.busy - a.busy) / total) * 100, stealPct: ((b.steal - a.steal) / total) * 100, loadavg: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') };
 }
+
+/** Deterministic PRNG (mulberry32), shared by the benchmarks so runs are repeatable. */
+export function mulberry32(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -8,7 +8,7 @@ import path from 'node:path';
 import pngjs from 'pngjs';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { PG_ADMIN_URL, root } from './common.mjs';
+import { PG_ADMIN_URL, root, mulberry32 } from './common.mjs';
 const { PNG } = pngjs;
 
 export const ADMIN = { email: 'admin@bench.local', password: 'bench-admin-password-1' };
@@ -143,17 +143,6 @@ export const LABEL_SCHEMA = {
     { name: 'Fracture', color: '#6d4c41', shortcut: 'f', kinds: ['box', 'polygon'], attributes: [{ name: 'acute', type: 'checkbox' }] },
   ],
 };
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const r2 = (v) => Math.round(v * 100) / 100;
 

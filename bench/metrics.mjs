@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { appendToDocs, backgroundLoad, machineInfo, root } from './common.mjs';
+import { appendToDocs, backgroundLoad, machineInfo, root, mulberry32 } from './common.mjs';
 
 const { segmentationMetrics, stapleBinary } = await import(pathToFileURL(path.join(root, 'packages/core/dist/index.js')).href);
 
@@ -25,17 +25,6 @@ const TARGET_RATIO = 3;
 
 // ---------------------------------------------------------------------------------------------
 // Seeded synthetic masks
-
-function mulberry32(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A noisy ellipsoid: voxel (x, y, z) is foreground when

@@ -221,8 +221,8 @@ export async function removeMember(deps: Deps, actor: Actor, projectId: string, 
 
 // ---- tasks ----
 
-async function taskView(deps: Deps, id: string) {
-  const t = await deps.db
+function tasksQuery(deps: Deps) {
+  return deps.db
     .selectFrom('tasks')
     .select([
       'id',
@@ -231,17 +231,22 @@ async function taskView(deps: Deps, id: string) {
       'created_at',
       (eb) => eb.selectFrom('assets').select(eb.fn.countAll<number>().as('c')).whereRef('assets.task_id', '=', 'tasks.id').as('assetCount'),
       (eb) => eb.selectFrom('jobs').select(eb.fn.countAll<number>().as('c')).whereRef('jobs.task_id', '=', 'tasks.id').as('jobCount'),
-    ])
-    .where('id', '=', id)
-    .executeTakeFirstOrThrow();
-  return {
-    id: t.id,
-    projectId: t.project_id,
-    name: t.name,
-    assetCount: Number(t.assetCount ?? 0),
-    jobCount: Number(t.jobCount ?? 0),
-    createdAt: t.created_at,
-  };
+    ]);
+}
+
+type TaskRow = Awaited<ReturnType<ReturnType<typeof tasksQuery>['executeTakeFirstOrThrow']>>;
+
+const toTaskView = (t: TaskRow) => ({
+  id: t.id,
+  projectId: t.project_id,
+  name: t.name,
+  assetCount: Number(t.assetCount ?? 0),
+  jobCount: Number(t.jobCount ?? 0),
+  createdAt: t.created_at,
+});
+
+async function taskView(deps: Deps, id: string) {
+  return toTaskView(await tasksQuery(deps).where('id', '=', id).executeTakeFirstOrThrow());
 }
 
 export async function createTask(deps: Deps, actor: Actor, projectId: string, name: string) {
@@ -257,8 +262,8 @@ export async function createTask(deps: Deps, actor: Actor, projectId: string, na
 
 export async function listTasks(deps: Deps, actor: Actor, projectId: string) {
   await requireProject(deps.db, actor, projectId, 'task.read');
-  const ids = await deps.db.selectFrom('tasks').select('id').where('project_id', '=', projectId).orderBy('created_at').execute();
-  return Promise.all(ids.map((t) => taskView(deps, t.id)));
+  const rows = await tasksQuery(deps).where('project_id', '=', projectId).orderBy('created_at').execute();
+  return rows.map(toTaskView);
 }
 
 export async function getTask(deps: Deps, actor: Actor, taskId: string) {
