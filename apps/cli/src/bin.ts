@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { runDeid } from './deid.js';
 import {
   ConfigError,
   createToken,
@@ -22,6 +23,8 @@ Commands:
                                      create a user directly in the database
   token create --email E --name N    create a personal access token for a user (printed once)
   audit verify                       check the audit trail's hash chain; exit 1 at the first tampered entry
+  deid <input> <output> [--secret-file F] [--project-id ID] [--settings F.json] [--redactions F.json]
+                                     de-identify DICOM files offline (PS3.15 Annex E), mirroring folders
 
 Configuration: CALIPER_HOST, CALIPER_PORT, CALIPER_DATA_DIR, CALIPER_DATABASE_URL,
 CALIPER_BLOB_STORE, CALIPER_ADMIN_EMAIL, CALIPER_ADMIN_PASSWORD, CALIPER_SECRET (see README).`;
@@ -43,6 +46,7 @@ async function withDb<T>(config: Config, fn: (deps: Deps) => Promise<T>): Promis
       blobs: { putFile: unavailable, get: unavailable, stat: unavailable, delete: unavailable, list: unavailableIter },
       clock: { now: () => new Date() },
       config: cfg,
+      queue: { kind: 'db', enqueue: unavailable, work: unavailable, stop: () => Promise.resolve() },
     };
     return await fn(deps);
   } finally {
@@ -60,6 +64,10 @@ async function* unavailableIter(): AsyncGenerator<string> {
 async function main(argv: string[]) {
   const [cmd, sub, ...rest] = argv;
   if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') return out(HELP);
+  if (cmd === 'deid') {
+    process.exitCode = await runDeid(argv.slice(1), out, (s) => process.stderr.write(s + '\n'));
+    return;
+  }
   let config: Config;
   try {
     config = loadConfig(process.env);

@@ -14,6 +14,8 @@ export interface Config {
   admin: { email: string; password?: string };
   secret: string;
   maxUploadBytes: number;
+  /** Run background jobs (ingest) in this process. Off for web-only nodes that leave the work to `caliper worker`. */
+  worker: boolean;
   maxJsonBytes: number;
   webDir?: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
@@ -41,6 +43,7 @@ const envSchema = z.object({
   CALIPER_MAX_UPLOAD_MB: z.coerce.number().positive('must be positive').default(2048),
   CALIPER_MAX_JSON_MB: z.coerce.number().positive('must be positive').default(16),
   CALIPER_WEB_DIR: z.string().optional(),
+  CALIPER_WORKER: z.enum(['on', 'off'], 'must be on or off').default('on'),
   CALIPER_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('warn'),
   S3_ENDPOINT: z.url('must be a URL').optional(),
   S3_REGION: z.string().optional(),
@@ -112,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxJsonBytes: Math.floor(e.CALIPER_MAX_JSON_MB * 1024 * 1024),
     webDir: e.CALIPER_WEB_DIR,
     logLevel: e.CALIPER_LOG_LEVEL,
+    worker: e.CALIPER_WORKER === 'on',
   };
 }
 

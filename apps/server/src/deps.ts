@@ -2,6 +2,7 @@ import type { BlobStore } from './blob/index.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db, DbKind } from './db/index.js';
+import type { JobQueue } from './queue/index.js';
 
 /** What every service receives explicitly: no module-level singletons. */
 export interface Deps {
@@ -10,6 +11,8 @@ export interface Deps {
   blobs: BlobStore;
   clock: Clock;
   config: Config;
+  /** Background jobs (ingest); see queue/. */
+  queue: JobQueue;
 }
 
 /** The authenticated caller. */

@@ -21,6 +21,7 @@ export const PROJECT_ACTIONS = {
   'task.manage': ['manager'],
   'asset.upload': ['manager'],
   'asset.listAll': ['manager', 'reviewer', 'viewer'],
+  'asset.review': ['manager', 'reviewer'],
   'job.manage': ['manager'],
   'job.readAll': ['manager', 'reviewer', 'viewer'],
   'annotation.writeAny': ['manager'],

@@ -6,6 +6,8 @@ import { type Config, prepareDataDir } from './config.js';
 import { migrate, openDatabase } from './db/index.js';
 import type { Deps } from './deps.js';
 import { buildApp } from './http/app.js';
+import { DbJobQueue, PgBossJobQueue, type JobQueue } from './queue/index.js';
+import { registerWorkers } from './services/ingest/worker.js';
 import { seedAdmin } from './services/users.js';
 
 export interface RunningServer {
@@ -27,17 +29,28 @@ export async function createServer(config: Config, opts: { clock?: Clock; logger
     await handle.close();
     throw err;
   }
+  const clock = opts.clock ?? systemClock;
+  let queue: JobQueue;
+  try {
+    queue = cfg.database.kind === 'postgres' ? await PgBossJobQueue.start(cfg.database.url) : new DbJobQueue(handle.db, handle.kind, clock);
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
   const deps: Deps = {
     db: handle.db,
     dbKind: handle.kind,
     blobs: await createBlobStore(cfg.blobStore),
-    clock: opts.clock ?? systemClock,
+    clock,
     config: cfg,
+    queue,
   };
   const seededAdmin = await seedAdmin(deps, cfg.admin.email, cfg.admin.password, generatePassword);
   const app = await buildApp(deps, { logger: opts.logger });
+  if (cfg.worker) await registerWorkers(deps);
   const close = async () => {
     await app.close();
+    await queue.stop();
     await deps.blobs.close?.();
     await handle.close();
   };

@@ -146,6 +146,119 @@ const migrations: Record<string, Migration> = {
       await sql`insert into audit_head (id, seq, hash) values (1, 0, ${'0'.repeat(64)})`.execute(db);
     },
   },
+  '0002_imaging': {
+    async up(db: Kysely<unknown>) {
+      // Project-level de-identification settings (profile options, redaction rules).
+      await db.schema.alterTable('projects').addColumn('deid_settings', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+      // Imaging assets: frames stored as chunks, a thumbnail, a hold (burned-in review) and the
+      // key of what they were built from (one asset per series or multi-frame object per task).
+      await db.schema.alterTable('assets').addColumn('frame_count', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('assets').addColumn('thumbnail_sha', 'text').execute();
+      await db.schema.alterTable('assets').addColumn('hold', 'text').execute();
+      await db.schema.alterTable('assets').addColumn('source_key', 'text').execute();
+      await db.schema.createIndex('assets_source').on('assets').columns(['task_id', 'source_key']).unique().execute();
+      await db.schema.createIndex('assets_thumbnail').on('assets').column('thumbnail_sha').execute();
+      await db.schema
+        .createTable('asset_frames')
+        .addColumn('asset_id', 'text', (c) => c.notNull().references('assets.id').onDelete('cascade'))
+        .addColumn('idx', 'integer', (c) => c.notNull())
+        .addColumn('sha256', 'text', (c) => c.notNull())
+        .addColumn('size', 'integer', (c) => c.notNull())
+        .addColumn('raw_size', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('asset_frames_pk', ['asset_id', 'idx'])
+        .execute();
+      await db.schema.createIndex('asset_frames_sha').on('asset_frames').column('sha256').execute();
+      await db.schema
+        .createTable('dicom_studies')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('project_id', 'text', (c) => c.notNull().references('projects.id').onDelete('cascade'))
+        .addColumn('study_uid', 'text', (c) => c.notNull())
+        .addColumn('patient_id', 'text', (c) => c.notNull())
+        .addColumn('study_date', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('dicom_studies_uid').on('dicom_studies').columns(['project_id', 'study_uid']).unique().execute();
+      await db.schema
+        .createTable('dicom_series')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('project_id', 'text', (c) => c.notNull().references('projects.id').onDelete('cascade'))
+        .addColumn('task_id', 'text', (c) => c.notNull().references('tasks.id').onDelete('cascade'))
+        .addColumn('study_id', 'text', (c) => c.notNull().references('dicom_studies.id').onDelete('cascade'))
+        .addColumn('series_uid', 'text', (c) => c.notNull())
+        .addColumn('modality', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('number', 'integer')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('dicom_series_uid').on('dicom_series').columns(['project_id', 'series_uid']).unique().execute();
+      await db.schema.createIndex('dicom_series_task').on('dicom_series').column('task_id').execute();
+      await db.schema
+        .createTable('dicom_instances')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('project_id', 'text', (c) => c.notNull().references('projects.id').onDelete('cascade'))
+        .addColumn('series_id', 'text', (c) => c.notNull().references('dicom_series.id').onDelete('cascade'))
+        .addColumn('sop_instance_uid', 'text', (c) => c.notNull())
+        .addColumn('sop_class_uid', 'text', (c) => c.notNull())
+        .addColumn('instance_number', 'integer')
+        .addColumn('sha256', 'text', (c) => c.notNull())
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addColumn('header', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('dicom_instances_uid').on('dicom_instances').columns(['project_id', 'sop_instance_uid']).unique().execute();
+      await db.schema.createIndex('dicom_instances_series').on('dicom_instances').column('series_id').execute();
+      await db.schema.createIndex('dicom_instances_sha').on('dicom_instances').column('sha256').execute();
+      await db.schema
+        .createTable('ingest_runs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('project_id', 'text', (c) => c.notNull().references('projects.id').onDelete('cascade'))
+        .addColumn('task_id', 'text', (c) => c.notNull().references('tasks.id').onDelete('cascade'))
+        .addColumn('created_by', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('phase', 'text', (c) => c.notNull())
+        .addColumn('files_total', 'integer', (c) => c.notNull())
+        .addColumn('files_done', 'integer', (c) => c.notNull())
+        .addColumn('bytes_total', 'bigint', (c) => c.notNull())
+        .addColumn('bytes_done', 'bigint', (c) => c.notNull())
+        .addColumn('summary', 'text', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('ingest_runs_task').on('ingest_runs').columns(['task_id', 'created_at']).execute();
+      await db.schema
+        .createTable('ingest_files')
+        .addColumn('run_id', 'text', (c) => c.notNull().references('ingest_runs.id').onDelete('cascade'))
+        .addColumn('idx', 'integer', (c) => c.notNull())
+        .addColumn('parent_idx', 'integer')
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text')
+        .addColumn('detail', 'text')
+        .addColumn('asset_id', 'text')
+        .addColumn('flags', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('ingest_files_pk', ['run_id', 'idx'])
+        .execute();
+      await db.schema
+        .createTable('queue_jobs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('max_attempts', 'integer', (c) => c.notNull())
+        .addColumn('run_at', 'text', (c) => c.notNull())
+        .addColumn('lease_until', 'text')
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('queue_jobs_ready').on('queue_jobs').columns(['state', 'run_at']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

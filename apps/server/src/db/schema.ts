@@ -30,6 +30,7 @@ export interface ProjectsTable {
   description: string;
   guidelines: string;
   label_schema: string;
+  deid_settings: string;
   created_by: string;
   created_at: string;
   updated_at: string;
@@ -57,6 +58,93 @@ export interface AssetsTable {
   sha256: string;
   metadata: string;
   created_at: string;
+  frame_count: number;
+  thumbnail_sha: string | null;
+  /** Set while the asset waits for a reviewer (e.g. 'burned-in'); annotators do not see it. */
+  hold: string | null;
+  /** What the asset was built from ('series:<id>', 'instance:<id>', 'nifti:<name>'); unique per task. */
+  source_key: string | null;
+}
+export interface AssetFramesTable {
+  asset_id: string;
+  idx: number;
+  sha256: string;
+  size: number;
+  raw_size: number;
+}
+export interface DicomStudiesTable {
+  id: string;
+  project_id: string;
+  study_uid: string;
+  patient_id: string;
+  study_date: string;
+  description: string;
+  created_at: string;
+}
+export interface DicomSeriesTable {
+  id: string;
+  project_id: string;
+  task_id: string;
+  study_id: string;
+  series_uid: string;
+  modality: string;
+  description: string;
+  number: number | null;
+  created_at: string;
+}
+export interface DicomInstancesTable {
+  id: string;
+  project_id: string;
+  series_id: string;
+  sop_instance_uid: string;
+  sop_class_uid: string;
+  instance_number: number | null;
+  sha256: string;
+  size: number;
+  header: string;
+  created_at: string;
+}
+export interface IngestRunsTable {
+  id: string;
+  project_id: string;
+  task_id: string;
+  created_by: string;
+  state: 'queued' | 'running' | 'done' | 'failed';
+  phase: string;
+  files_total: number;
+  files_done: number;
+  bytes_total: number;
+  bytes_done: number;
+  summary: string;
+  error: string | null;
+  attempts: number;
+  created_at: string;
+  updated_at: string;
+}
+export interface IngestFilesTable {
+  run_id: string;
+  idx: number;
+  parent_idx: number | null;
+  name: string;
+  size: number;
+  status: 'pending' | 'stored' | 'duplicate' | 'rejected' | 'skipped' | 'expanded';
+  kind: string | null;
+  detail: string | null;
+  asset_id: string | null;
+  flags: string;
+}
+export interface QueueJobsTable {
+  id: string;
+  name: string;
+  data: string;
+  state: 'queued' | 'active' | 'done' | 'failed';
+  attempts: number;
+  max_attempts: number;
+  run_at: string;
+  lease_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
 }
 export interface JobsTable {
   id: string;
@@ -119,6 +207,13 @@ export interface Database {
   project_members: ProjectMembersTable;
   tasks: TasksTable;
   assets: AssetsTable;
+  asset_frames: AssetFramesTable;
+  dicom_studies: DicomStudiesTable;
+  dicom_series: DicomSeriesTable;
+  dicom_instances: DicomInstancesTable;
+  ingest_runs: IngestRunsTable;
+  ingest_files: IngestFilesTable;
+  queue_jobs: QueueJobsTable;
   jobs: JobsTable;
   job_assets: JobAssetsTable;
   annotation_docs: AnnotationDocsTable;

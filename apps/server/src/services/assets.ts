@@ -21,6 +21,11 @@ export interface AssetView {
   sha256: string;
   metadata: Record<string, unknown>;
   createdAt: string;
+  /** Stored frames (slices/frames of imaging assets; 0 for plain files). */
+  frameCount: number;
+  hasThumbnail: boolean;
+  /** Why the asset waits for a reviewer (e.g. 'burned-in'), or null. */
+  hold: string | null;
 }
 
 export const toAssetView = (a: AssetsTable): AssetView => ({
@@ -34,6 +39,9 @@ export const toAssetView = (a: AssetsTable): AssetView => ({
   sha256: a.sha256,
   metadata: JSON.parse(a.metadata) as Record<string, unknown>,
   createdAt: a.created_at,
+  frameCount: Number(a.frame_count ?? 0),
+  hasThumbnail: Boolean(a.thumbnail_sha),
+  hold: a.hold ?? null,
 });
 
 export interface Rejection {
@@ -89,6 +97,10 @@ export async function ingestUpload(
       sha256: spooled.sha256,
       metadata: JSON.stringify(probe.metadata),
       created_at: deps.clock.now().toISOString(),
+      frame_count: 0,
+      thumbnail_sha: null,
+      hold: null,
+      source_key: null,
     };
     try {
       await deps.db.transaction().execute(async (trx) => {
@@ -119,10 +131,23 @@ export async function ingestUpload(
 
 const formatLimit = (bytes: number) => (bytes >= 1048576 ? `${Math.round(bytes / 1048576)} MB` : `${bytes} bytes`);
 
-/** Deletes the blobs among `shas` that no asset references any more. */
+/** Every blob key held by the assets (and DICOM instances) of a project or task, to collect after deleting it. */
+export async function blobKeysOf(deps: Deps, scope: { projectId: string } | { taskId: string }): Promise<string[]> {
+  const col = 'projectId' in scope ? ('project_id' as const) : ('task_id' as const);
+  const id = 'projectId' in scope ? scope.projectId : scope.taskId;
+  const assets = await deps.db.selectFrom('assets').select(['sha256', 'thumbnail_sha']).where(col, '=', id).execute();
+  const frames = await deps.db.selectFrom('asset_frames').innerJoin('assets', 'assets.id', 'asset_frames.asset_id').select('asset_frames.sha256').where(`assets.${col}`, '=', id).execute();
+  const instances = await deps.db.selectFrom('dicom_instances').innerJoin('dicom_series', 'dicom_series.id', 'dicom_instances.series_id').select('dicom_instances.sha256').where(`dicom_series.${col}`, '=', id).execute();
+  return [...assets.flatMap((a) => [a.sha256, ...(a.thumbnail_sha ? [a.thumbnail_sha] : [])]), ...frames.map((f) => f.sha256), ...instances.map((i) => i.sha256)];
+}
+
+/** Deletes the blobs among `shas` that nothing references any more (assets, their frames and thumbnails, DICOM instances). */
 export async function collectBlobs(deps: Deps, shas: string[]) {
   for (const sha of new Set(shas)) {
-    const used = await deps.db.selectFrom('assets').select('id').where('sha256', '=', sha).executeTakeFirst();
+    const used =
+      (await deps.db.selectFrom('assets').select('id').where((eb) => eb.or([eb('sha256', '=', sha), eb('thumbnail_sha', '=', sha)])).executeTakeFirst()) ??
+      (await deps.db.selectFrom('asset_frames').select('asset_id').where('sha256', '=', sha).executeTakeFirst()) ??
+      (await deps.db.selectFrom('dicom_instances').select('id').where('sha256', '=', sha).executeTakeFirst());
     if (!used) await deps.blobs.delete(sha);
   }
 }

@@ -101,6 +101,9 @@ export async function createJobs(deps: Deps, actor: Actor, taskId: string, input
       .selectFrom('assets')
       .select(['id', 'name'])
       .where('task_id', '=', taskId)
+      // Assets waiting for burned-in review, and non-image DICOM objects, are not annotated.
+      .where('hold', 'is', null)
+      .where('modality', '!=', 'dicom-object')
       .where((eb) => eb.not(eb.exists(eb.selectFrom('job_assets').select('job_id').whereRef('job_assets.asset_id', '=', 'assets.id'))))
       .execute();
     // Natural order of file names (scan-2 before scan-10), as CVAT and Label Studio sort.

@@ -4,7 +4,7 @@ import type { ProjectsTable } from '../db/schema.js';
 import type { Actor, Deps } from '../deps.js';
 import { badRequest, conflict, notFound, unprocessable } from '../errors.js';
 import { type EffectiveRole, type ProjectRole, requireProject, requireTask } from '../policy.js';
-import { collectBlobs } from './assets.js';
+import { blobKeysOf, collectBlobs } from './assets.js';
 import { appendAudit } from './audit.js';
 
 export interface ProjectView {
@@ -52,6 +52,7 @@ export async function createProject(
     description: input.description ?? '',
     guidelines: input.guidelines ?? '',
     label_schema: JSON.stringify(schema),
+    deid_settings: '{}',
     created_by: actor.id,
     created_at: now,
     updated_at: now,
@@ -135,13 +136,13 @@ export async function updateProject(
 
 export async function deleteProject(deps: Deps, actor: Actor, projectId: string) {
   await requireProject(deps.db, actor, projectId, 'project.delete');
-  const shas = await deps.db.selectFrom('assets').select('sha256').where('project_id', '=', projectId).execute();
+  const shas = await blobKeysOf(deps, { projectId });
   await deps.db.transaction().execute(async (trx) => {
     await trx.deleteFrom('projects').where('id', '=', projectId).execute();
     await appendAudit(trx, deps.dbKind, deps.clock, { actorId: actor.id, action: 'project.delete', targetType: 'project', targetId: projectId, ip: actor.ip });
   });
   // Blobs are content-addressed and may be shared; only those no asset references any more go.
-  await collectBlobs(deps, shas.map((r) => r.sha256));
+  await collectBlobs(deps, shas);
 }
 
 export async function listMembers(deps: Deps, actor: Actor, projectId: string) {
@@ -273,10 +274,10 @@ export async function getTask(deps: Deps, actor: Actor, taskId: string) {
 
 export async function deleteTask(deps: Deps, actor: Actor, taskId: string) {
   const { task } = await requireTask(deps.db, actor, taskId, 'task.manage');
-  const shas = await deps.db.selectFrom('assets').select('sha256').where('task_id', '=', taskId).execute();
+  const shas = await blobKeysOf(deps, { taskId });
   await deps.db.transaction().execute(async (trx) => {
     await trx.deleteFrom('tasks').where('id', '=', taskId).execute();
     await appendAudit(trx, deps.dbKind, deps.clock, { actorId: actor.id, action: 'task.delete', targetType: 'task', targetId: taskId, ip: actor.ip, details: { projectId: task.project_id } });
   });
-  await collectBlobs(deps, shas.map((r) => r.sha256));
+  await collectBlobs(deps, shas);
 }

@@ -4,10 +4,12 @@ import { authRoutes } from './auth.js';
 import { jobRoutes } from './jobs.js';
 import { projectRoutes } from './projects.js';
 import { assetRoutes } from './assets.js';
+import { imagingRoutes } from './imaging.js';
 
 export async function registerRoutes(app: FastifyInstance, deps: Deps) {
   authRoutes(app, deps);
   projectRoutes(app, deps);
   assetRoutes(app, deps);
   jobRoutes(app, deps);
+  imagingRoutes(app, deps);
 }

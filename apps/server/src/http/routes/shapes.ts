@@ -61,8 +61,11 @@ export const assetShape = z.object({
   mediaType: z.string(),
   size: z.number(),
   sha256: z.string(),
-  metadata: z.record(z.string(), z.unknown()),
+  metadata: z.record(z.string(), z.unknown()).describe('probe results; imaging assets carry `imaging` (geometry, dtype, rescale, windows, frame times)'),
   createdAt: ts,
+  frameCount: z.number().int(),
+  hasThumbnail: z.boolean(),
+  hold: z.string().nullable(),
 });
 
 export const jobShape = z.object({

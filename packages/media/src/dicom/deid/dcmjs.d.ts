@@ -22,6 +22,8 @@ declare module 'dcmjs' {
   const dcmjs: {
     data: {
       DicomMessage: { readFile(buffer: ArrayBuffer, options?: DcmjsReadOptions): DcmjsDicomDict };
+      /** Standard data dictionary keyed by "(GGGG,EEEE)" (uppercase hex). */
+      DicomMetaDictionary: { dictionary: Record<string, { vr?: string } | undefined> };
     };
     log: {
       setLevel(level: string): void;

@@ -14,15 +14,50 @@
 //   - otherwise the code contains D (X/D, Z/D, X/Z/D): D, a dummy value of the element's VR;
 //   - otherwise (X/Z): Z, a zero-length value.
 // A plain D on a sequence keeps its items and de-identifies them recursively.
-// C (clean) is treated as D for now: the Clean Descriptors / Clean Structured Content options
-// are later project settings. K keeps the value. Attributes absent from the table are kept
-// (sequences among them are still cleaned inside); private (odd-group) attributes are removed.
+// C (clean) in the basic column is treated as D. K keeps the value. Attributes absent from the
+// table are kept (sequences among them are still cleaned inside); private (odd-group)
+// attributes are removed unless the project keeps them (settings.keepPrivateTags).
+//
+// Profile options (DeidSettings, settings.ts) override the basic action of the rows whose
+// option column (generated from the table) is set, in this order: Retain UIDs, Retain Device
+// Identity, Retain Institution Identity, Retain Patient Characteristics (K keeps; C cleans),
+// Retain Longitudinal Temporal Information Modified Dates (C shifts DA/DT by the per-patient
+// day offset of dates.ts; TM is kept since whole-day shifts leave times unchanged), Clean
+// Descriptors (C cleans text with clean.ts). Dates and times that are kept are normalised
+// (legacy "1997.04.24" -> "19970424"); ones that cannot be read become a dummy value.
+//
+// Accepted inputs (input.ts): Part-10 in implicit/explicit VR LE, deflated explicit VR LE,
+// explicit VR big endian, files lacking preamble or file meta. Output is always Part-10:
+// implicit/explicit VR LE and encapsulated syntaxes keep their transfer syntax and Pixel Data
+// bytes; deflate and big endian are written as Explicit VR Little Endian (big-endian OW/OF/OL/OD
+// Pixel Data is byte-swapped, so the decoded pixels are unchanged).
 import dcmjs from 'dcmjs';
 import type { DcmjsDataset, DcmjsElement } from 'dcmjs';
-import { PRIVATE_ATTRIBUTES_ACTION, PROFILE_TABLE } from './profile-table.js';
-import type { ProfileAction } from './profile-table.js';
-import { topLevelLayout } from './pixel-span.js';
-import { isWellKnownUid, patientPseudonym, remapUid, uuidDerivedUid } from './uid.js';
+import { explicitHeader, topLevelLayout } from './pixel-span.js';
+import { type DeidSettings, resolveSettings } from './settings.js';
+import { dayOffset } from './dates.js';
+import { EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE, InputError, type PreparedInput, prepareInput } from './input.js';
+import { type BurnedInAssessment, type ImageIdentity, assessBurnedIn, imageIdentity } from './burned-in.js';
+import {
+  CALIPER_IMPLEMENTATION_CLASS_UID,
+  type DeidReport,
+  type Dummy,
+  IMPLEMENTATION_CLASS_UID,
+  IMPLEMENTATION_VERSION,
+  IMPLEMENTATION_VERSION_NAME,
+  MEDIA_STORAGE_SOP_INSTANCE_UID,
+  META_REMOVE,
+  PATIENT_ID,
+  PATIENT_NAME,
+  PIXEL_DATA,
+  RuleEngine,
+  SOP_INSTANCE_UID,
+  TRANSFER_SYNTAX_UID,
+  type AddedAttribute,
+  addedAttributes,
+  isPrivateTag,
+} from './rules.js';
+import { FastPathUnsupported, deidentifyFast, fastPathApplies } from './fast-path.js';
 
 // dcmjs warnings can echo attribute values (PHI); logs never contain PHI, so silence dcmjs's
 // root logger and its named loggers (e.g. "validation.dcmjs").
@@ -37,100 +72,35 @@ export interface DeidOptions {
   /** Project secret keying the HMACs for UIDs and pseudonyms. */
   secret: string;
   projectId: string;
+  /** Profile options; unset ones are false (Basic Profile). */
+  settings?: Partial<DeidSettings>;
 }
 
-export interface DeidReport {
-  removed: number;
-  emptied: number;
-  replaced: number;
-  uidsRemapped: number;
-}
+export type { DeidReport } from './rules.js';
 
 export interface DeidResult {
   bytes: Uint8Array;
   report: DeidReport;
+  /** Whether the pixels may carry burned-in text (see burned-in.ts for the rule). */
+  burnedIn: BurnedInAssessment;
+  /** De-identified attributes that redaction rules match on. */
+  image: ImageIdentity;
+  /** Transfer syntax of the output file. */
+  transferSyntax: string;
 }
 
-export const DEIDENTIFICATION_METHOD = 'DICOM PS3.15 E.1 Basic Application Confidentiality Profile';
+export { DEFAULT_DEID_SETTINGS, type DeidSettings } from './settings.js';
+export type { BurnedInAssessment, ImageIdentity } from './burned-in.js';
+export { CALIPER_IMPLEMENTATION_CLASS_UID, DEIDENTIFICATION_METHOD, effectiveAction } from './rules.js';
 
-type Effective = 'X' | 'Z' | 'D' | 'U' | 'K';
+const TRANSFER_SYNTAX_OUT = EXPLICIT_LE;
 
-const PIXEL_DATA = '7FE00010';
-const PATIENT_ID = '00100020';
-const PATIENT_NAME = '00100010';
-const SOP_INSTANCE_UID = '00080018';
-const MEDIA_STORAGE_SOP_INSTANCE_UID = '00020003';
-const TRANSFER_SYNTAX_UID = '00020010';
-const IMPLEMENTATION_CLASS_UID = '00020012';
-const IMPLEMENTATION_VERSION_NAME = '00020013';
-/** Fixed UID naming Caliper's de-identifier as the implementation that wrote the file. */
-export const CALIPER_IMPLEMENTATION_CLASS_UID = uuidDerivedUid('caliper:media:dicom-deid:v1');
-/** File meta elements that name the sending/receiving systems or carry private data. */
-const META_REMOVE = ['00020016', '00020017', '00020018', '00020100', '00020102'];
-
-const IMPLICIT_LE = '1.2.840.10008.1.2';
-const EXPLICIT_BE = '1.2.840.10008.1.2.2';
-const DEFLATED_LE = '1.2.840.10008.1.2.1.99';
-
-const EXACT = new Map<string, ProfileAction>();
-const PATTERNS: { re: RegExp; action: ProfileAction }[] = [];
-for (const row of PROFILE_TABLE) {
-  if (row.tag.includes('X')) PATTERNS.push({ re: new RegExp(`^${row.tag.replace(/X/g, '[0-9A-F]')}$`), action: row.action });
-  else EXACT.set(row.tag, row.action);
-}
-
-function lookup(tag: string): ProfileAction | undefined {
-  return EXACT.get(tag) ?? PATTERNS.find((p) => p.re.test(tag))?.action;
-}
-
-/** Resolves a table code (possibly combined) to the single action applied; see the header. */
-export function effectiveAction(action: string, vr: string): Effective {
-  const parts = action.replace(/\*/g, '').split('/');
-  if (parts.includes('U')) return 'U';
-  if (parts.length === 1) {
-    const only = parts[0];
-    if (only === 'X' || only === 'Z' || only === 'D' || only === 'K') return only;
-    if (only === 'C') return 'D'; // clean: treated as D until the clean-descriptors setting exists
-  }
-  if (vr === 'SQ') return 'Z';
-  if (parts.includes('D')) return 'D';
-  if (parts.includes('Z')) return 'Z';
-  return 'X';
-}
-
-const TEXT_DUMMY = 'ANONYMIZED';
-const DUMMY_BY_VR: Record<string, unknown[]> = {
-  AE: [TEXT_DUMMY],
-  AS: ['000Y'],
-  CS: [TEXT_DUMMY],
-  DA: ['19000101'],
-  DS: [0],
-  DT: ['19000101000000'],
-  IS: [0],
-  LO: [TEXT_DUMMY],
-  LT: [TEXT_DUMMY],
-  SH: [TEXT_DUMMY],
-  ST: [TEXT_DUMMY],
-  TM: ['000000'],
-  UC: [TEXT_DUMMY],
-  UR: [TEXT_DUMMY],
-  UT: [TEXT_DUMMY],
-  FL: [0],
-  FD: [0],
-  SL: [0],
-  SS: [0],
-  UL: [0],
-  US: [0],
-  SV: [0],
-  UV: [0],
-};
-
-/** A dummy value of the element's VR, or null when the VR has none (then Z is applied). */
-function dummyValue(vr: string): unknown[] | null {
-  if (vr === 'PN') return [{ Alphabetic: 'ANONYMOUS' }];
-  if (vr === 'OB' || vr === 'OW' || vr === 'UN') return [new ArrayBuffer(2)];
-  const v = DUMMY_BY_VR[vr];
-  return v ? [...v] : null;
+/** The dummy as a dcmjs Value array. */
+function dcmjsDummy(vr: string, d: Dummy | null): unknown[] {
+  if (!d) return [];
+  if (d.kind === 'number') return [0];
+  if (d.kind === 'bytes') return [new ArrayBuffer(2)];
+  return vr === 'PN' ? [{ Alphabetic: d.text }] : [d.text];
 }
 
 function setValue(el: DcmjsElement, value: unknown[]): void {
@@ -138,29 +108,9 @@ function setValue(el: DcmjsElement, value: unknown[]): void {
   delete el._rawValue;
 }
 
-class Deidentifier {
-  readonly report: DeidReport = { removed: 0, emptied: 0, replaced: 0, uidsRemapped: 0 };
-  constructor(private readonly opts: DeidOptions) {}
-
-  uid(uid: string): string {
-    return remapUid(uid, this.opts.secret, this.opts.projectId);
-  }
-
-  pseudonym(patientId: string): string {
-    return patientPseudonym(patientId, this.opts.secret, this.opts.projectId);
-  }
-
-  private remapUids(el: DcmjsElement): void {
-    const values = el.Value ?? [];
-    const out = values.map((v) => {
-      if (typeof v !== 'string') return v;
-      const uid = v.replace(/[\0 ]+$/, '');
-      if (uid === '' || isWellKnownUid(uid)) return v;
-      this.report.uidsRemapped++;
-      return this.uid(uid);
-    });
-    setValue(el, out);
-  }
+/** Applies the engine's decisions to a dcmjs data set (in place). */
+class DcmjsDeidentifier {
+  constructor(readonly engine: RuleEngine) {}
 
   private items(el: DcmjsElement): void {
     for (const item of el.Value ?? []) {
@@ -169,44 +119,58 @@ class Deidentifier {
   }
 
   dataset(ds: DcmjsDataset): void {
+    const engine = this.engine;
     for (const key of Object.keys(ds)) {
       const el = ds[key];
       if (!el) continue;
-      const tag = key.toUpperCase();
-      if (parseInt(tag.slice(0, 4), 16) % 2 === 1) {
-        if (effectiveAction(PRIVATE_ATTRIBUTES_ACTION, el.vr) === 'X') {
+      const d = engine.decide(key.toUpperCase(), el.vr);
+      const values = el.Value ?? [];
+      switch (d) {
+        case 'REMOVE':
           delete ds[key];
-          this.report.removed++;
+          break;
+        case 'EMPTY':
+          setValue(el, []);
+          break;
+        case 'ITEMS':
+          this.items(el);
+          break;
+        case 'PATIENT_ID':
+          setValue(el, [engine.patientId(values[0])]);
+          break;
+        case 'SHIFT':
+          setValue(el, engine.shift(el.vr, values));
+          break;
+        case 'CLEAN':
+          setValue(el, engine.clean(values));
+          break;
+        case 'REMAP':
+          setValue(el, engine.remap(values));
+          break;
+        case 'DUMMY':
+          setValue(el, dcmjsDummy(el.vr, engine.dummy(el.vr)));
+          break;
+        case 'NORMALISE': {
+          const out = engine.normalise(el.vr, values);
+          if (out) setValue(el, out);
+          break;
         }
-        continue;
-      }
-      if (tag === PIXEL_DATA) continue;
-      if (tag === PATIENT_ID) {
-        const original = typeof el.Value?.[0] === 'string' ? el.Value[0] : '';
-        setValue(el, [this.pseudonym(original.trim())]);
-        this.report.replaced++;
-        continue;
-      }
-      const action = lookup(tag);
-      const effective: Effective = action ? effectiveAction(action, el.vr) : 'K';
-      if (effective === 'X') {
-        delete ds[key];
-        this.report.removed++;
-      } else if (effective === 'Z') {
-        setValue(el, []);
-        this.report.emptied++;
-      } else if (el.vr === 'SQ') {
-        this.items(el); // D, U and K on a sequence: keep the items, de-identify them
-      } else if (el.vr === 'UI' && (effective === 'U' || effective === 'D')) {
-        this.remapUids(el);
-      } else if (effective === 'D' || effective === 'U') {
-        const dummy = dummyValue(el.vr);
-        setValue(el, dummy ?? []);
-        if (dummy) this.report.replaced++;
-        else this.report.emptied++;
+        case 'KEEP':
+          break;
       }
     }
   }
+}
+
+function toDcmjs(a: AddedAttribute): DcmjsElement {
+  if (a.vr === 'SQ') {
+    return {
+      vr: 'SQ',
+      Value: (a.items ?? []).map((item) => Object.fromEntries(item.map((x) => [x.tag, toDcmjs(x)]))),
+    };
+  }
+  if (a.vr === 'PN') return { vr: 'PN', Value: a.values.map((v) => ({ Alphabetic: v })) };
+  return { vr: a.vr, Value: [...a.values] };
 }
 
 function readUid(ds: DcmjsDataset, tag: string): string | undefined {
@@ -214,24 +178,90 @@ function readUid(ds: DcmjsDataset, tag: string): string | undefined {
   return typeof v === 'string' ? v.replace(/[\0 ]+$/, '') : undefined;
 }
 
-function isPart10(bytes: Uint8Array): boolean {
-  return (
-    bytes.byteLength >= 144 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d
-  );
+const SWAP_WIDTH: Record<string, number> = { OW: 2, OF: 4, OL: 4, OD: 8, OV: 8 };
+
+/** The big-endian Pixel Data element at `span` re-encoded as Explicit VR Little Endian. */
+function pixelDataToLittleEndian(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  const h = explicitHeader(bytes, start, false);
+  if (h.length === 0xffffffff) throw new DicomDeidError('Big-endian Pixel Data with undefined length is not supported.');
+  const value = bytes.slice(h.valueStart, h.valueStart + h.length);
+  if (h.valueStart + h.length !== end) throw new DicomDeidError('The big-endian Pixel Data element is malformed.');
+  const width = SWAP_WIDTH[h.vr] ?? 1;
+  if (value.byteLength % width !== 0) throw new DicomDeidError('The big-endian Pixel Data length does not fit its VR.');
+  if (width > 1) {
+    for (let i = 0; i < value.byteLength; i += width) value.subarray(i, i + width).reverse();
+  }
+  const out = new Uint8Array(12 + value.byteLength);
+  const v = new DataView(out.buffer);
+  v.setUint16(0, 0x7fe0, true);
+  v.setUint16(2, 0x0010, true);
+  out[4] = h.vr.charCodeAt(0);
+  out[5] = h.vr.charCodeAt(1);
+  v.setUint32(8, value.byteLength, true);
+  out.set(value, 12);
+  return out;
 }
 
 /**
- * De-identifies a DICOM Part-10 file with the Basic Application Level Confidentiality
- * Profile. UIDs are remapped and the patient pseudonymised with HMAC-SHA256 keyed by the
- * project secret, so repeated uploads of the same study map to the same identifiers.
- * Pixel Data is copied unchanged (burned-in annotations are not detected here).
+ * De-identifies a DICOM file (Part-10, or a bare data set) with the Basic Application Level
+ * Confidentiality Profile plus the options enabled in `opts.settings`. UIDs are remapped and
+ * the patient pseudonymised with HMAC-SHA256 keyed by the project secret, so repeated uploads
+ * of the same study map to the same identifiers. Pixel values are never changed: the result
+ * says whether burned-in text is likely (`burnedIn`) and carries the attributes redaction
+ * rules match on (`image`); use redactDicom to black out regions. Throws DicomDeidError (with
+ * a message free of attribute values) for input that is not DICOM or cannot be handled.
  */
-export function deidentifyDicom(bytes: Uint8Array, opts: DeidOptions): DeidResult {
+export function deidentifyDicom(input: Uint8Array, opts: DeidOptions): DeidResult {
+  return deidentifyDicomUsing(input, opts, 'auto').result;
+}
+
+/** Which implementation de-identified a file: the byte-level fast path or dcmjs. */
+export type DeidPath = 'bytes' | 'dcmjs';
+
+/**
+ * deidentifyDicom with a choice of implementation (for tests and benchmarks): 'auto' takes the
+ * byte-level fast path (fast-path.ts) when it applies and falls back to dcmjs otherwise;
+ * 'bytes' throws DicomDeidError when the fast path cannot handle the file; 'dcmjs' always
+ * uses dcmjs. Both give the same de-identified data set (see fast-path.ts for the differences
+ * in encoding).
+ */
+export function deidentifyDicomUsing(
+  input: Uint8Array,
+  opts: DeidOptions,
+  use: 'auto' | DeidPath,
+): { result: DeidResult; path: DeidPath } {
   if (!opts.secret) throw new DicomDeidError('A non-empty project secret is required to de-identify DICOM.');
   if (!opts.projectId) throw new DicomDeidError('A non-empty project id is required to de-identify DICOM.');
-  if (!isPart10(bytes)) {
-    throw new DicomDeidError('The input is not a DICOM Part-10 file (no "DICM" marker after the 128-byte preamble).');
+  let settings: DeidSettings;
+  try {
+    settings = resolveSettings(opts.settings);
+  } catch (e) {
+    throw new DicomDeidError(e instanceof Error ? e.message : 'Invalid de-identification settings.');
   }
+  let prepared: PreparedInput;
+  try {
+    prepared = prepareInput(input);
+  } catch (e) {
+    if (e instanceof InputError) throw new DicomDeidError(e.message);
+    throw new DicomDeidError('The input could not be read as DICOM.');
+  }
+  if (use !== 'dcmjs') {
+    if (fastPathApplies(prepared)) {
+      try {
+        return { result: deidentifyFast(prepared, opts.secret, opts.projectId, settings), path: 'bytes' };
+      } catch (e) {
+        if (!(e instanceof FastPathUnsupported) && !(e instanceof RangeError)) throw e;
+        if (use === 'bytes') throw new DicomDeidError('The byte-level de-identifier cannot handle this file.');
+      }
+    } else if (use === 'bytes') {
+      throw new DicomDeidError('The byte-level de-identifier does not handle this transfer syntax or input form.');
+    }
+  }
+  return { result: deidentifyWithDcmjs(prepared, opts, settings), path: 'dcmjs' };
+}
+
+function deidentifyWithDcmjs(prepared: PreparedInput, opts: DeidOptions, settings: DeidSettings): DeidResult {
+  const bytes = prepared.bytes;
   let parsed: ReturnType<typeof dcmjs.data.DicomMessage.readFile>;
   try {
     parsed = dcmjs.data.DicomMessage.readFile(new Uint8Array(bytes).buffer, { ignoreErrors: true });
@@ -239,19 +269,20 @@ export function deidentifyDicom(bytes: Uint8Array, opts: DeidOptions): DeidResul
     // dcmjs messages may quote attribute values, so they are not passed on.
     throw new DicomDeidError('The input has a DICOM marker but its data set could not be parsed.');
   }
-  const syntax = readUid(parsed.meta, TRANSFER_SYNTAX_UID);
-  if (!syntax) throw new DicomDeidError('The DICOM file meta information has no Transfer Syntax UID.');
-  if (syntax === EXPLICIT_BE) throw new DicomDeidError('Explicit VR Big Endian (a retired transfer syntax) is not supported.');
-  if (syntax === DEFLATED_LE) throw new DicomDeidError('Deflated Explicit VR Little Endian is not supported.');
+  const syntax = prepared.syntax;
+  const bigEndian = syntax === EXPLICIT_BE;
 
   let layout: ReturnType<typeof topLevelLayout>;
   try {
-    layout = topLevelLayout(bytes, syntax !== IMPLICIT_LE);
+    layout = topLevelLayout(bytes, syntax !== IMPLICIT_LE, !bigEndian);
   } catch {
     throw new DicomDeidError('The DICOM data set is truncated or malformed.');
   }
 
-  const deid = new Deidentifier(opts);
+  const originalPatientId = (readUid(parsed.dict, PATIENT_ID) ?? '').trim();
+  const burnedIn = assessBurnedIn(parsed.dict, layout.pixelData !== null);
+  const engine = new RuleEngine(opts.secret, opts.projectId, settings, dayOffset(opts.secret, opts.projectId, originalPatientId));
+  const deid = new DcmjsDeidentifier(engine);
   const { meta, dict } = parsed;
 
   // Pixel Data is spliced back from the input; what follows it at top level (digital
@@ -261,46 +292,38 @@ export function deidentifyDicom(bytes: Uint8Array, opts: DeidOptions): DeidResul
     if (tag === PIXEL_DATA) delete dict[key];
     else if (tag > PIXEL_DATA) {
       delete dict[key];
-      deid.report.removed++;
+      if (isPrivateTag(tag)) engine.report.privateRemoved++;
+      else engine.report.removed++;
     }
   }
 
   // Patient identity: one pseudonym per (project, original PatientID), used as ID and name.
-  const pseudonym = deid.pseudonym((readUid(dict, PATIENT_ID) ?? '').trim());
+  const pseudonym = engine.pseudonym(originalPatientId);
   delete dict[PATIENT_ID];
   delete dict[PATIENT_NAME];
 
   deid.dataset(dict);
 
-  dict[PATIENT_ID] = { vr: 'LO', Value: [pseudonym] };
-  dict[PATIENT_NAME] = { vr: 'PN', Value: [{ Alphabetic: pseudonym }] };
-  deid.report.replaced += 2;
-  dict['00120062'] = { vr: 'CS', Value: ['YES'] };
-  dict['00120063'] = { vr: 'LO', Value: [DEIDENTIFICATION_METHOD] };
-  dict['00120064'] = {
-    vr: 'SQ',
-    Value: [
-      {
-        '00080100': { vr: 'SH', Value: ['113100'] },
-        '00080102': { vr: 'SH', Value: ['DCM'] },
-        '00080104': { vr: 'LO', Value: ['Basic Application Confidentiality Profile'] },
-      },
-    ],
-  };
+  for (const a of addedAttributes(settings, pseudonym)) dict[a.tag] = toDcmjs(a);
+  engine.report.replaced += 2;
 
   for (const tag of META_REMOVE) {
     if (meta[tag]) {
       delete meta[tag];
-      deid.report.removed++;
+      engine.report.removed++;
     }
   }
   // The file is re-encoded by this implementation, so it names itself in the file meta
   // (the original's implementation UID can coincide with an instance UID such as InstanceCreatorUID).
   meta[IMPLEMENTATION_CLASS_UID] = { vr: 'UI', Value: [CALIPER_IMPLEMENTATION_CLASS_UID] };
-  meta[IMPLEMENTATION_VERSION_NAME] = { vr: 'SH', Value: ['CALIPER_DEID'] };
+  meta[IMPLEMENTATION_VERSION_NAME] = { vr: 'SH', Value: [IMPLEMENTATION_VERSION] };
   const sopInstanceUid = readUid(dict, SOP_INSTANCE_UID);
   if (sopInstanceUid) meta[MEDIA_STORAGE_SOP_INSTANCE_UID] = { vr: 'UI', Value: [sopInstanceUid] };
   else delete meta[MEDIA_STORAGE_SOP_INSTANCE_UID];
+
+  const outSyntax = bigEndian ? TRANSFER_SYNTAX_OUT : syntax;
+  meta[TRANSFER_SYNTAX_UID] = { vr: 'UI', Value: [outSyntax] };
+  if (!meta['00020001']) meta['00020001'] = { vr: 'OB', Value: [new Uint8Array([0, 1]).buffer] };
 
   let written: Uint8Array;
   try {
@@ -308,13 +331,18 @@ export function deidentifyDicom(bytes: Uint8Array, opts: DeidOptions): DeidResul
   } catch {
     throw new DicomDeidError('The de-identified data set could not be encoded as DICOM.');
   }
-  const pixel = layout.pixelData ? bytes.subarray(layout.pixelData.start, layout.pixelData.end) : new Uint8Array(0);
+  let pixel: Uint8Array = new Uint8Array(0);
+  if (layout.pixelData) {
+    pixel = bigEndian
+      ? pixelDataToLittleEndian(bytes, layout.pixelData.start, layout.pixelData.end)
+      : bytes.subarray(layout.pixelData.start, layout.pixelData.end);
+  }
   const out = new Uint8Array(written.byteLength + pixel.byteLength);
   out.set(written, 0);
   out.set(pixel, written.byteLength);
 
   // Self-check: the output's own layout must hold the identical Pixel Data element.
-  const check = topLevelLayout(out, syntax !== IMPLICIT_LE);
+  const check = topLevelLayout(out, outSyntax !== IMPLICIT_LE);
   const span = check.pixelData;
   const same =
     layout.pixelData === null
@@ -322,5 +350,5 @@ export function deidentifyDicom(bytes: Uint8Array, opts: DeidOptions): DeidResul
       : span !== null && span.end - span.start === pixel.byteLength && span.end === out.byteLength;
   if (!same) throw new DicomDeidError('Internal error: Pixel Data could not be carried over unchanged.');
 
-  return { bytes: out, report: deid.report };
+  return { bytes: out, report: engine.report, burnedIn, image: imageIdentity(dict), transferSyntax: outSyntax };
 }

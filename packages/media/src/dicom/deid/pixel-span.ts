@@ -23,6 +23,7 @@ class Walker {
   constructor(
     private readonly bytes: Uint8Array,
     private readonly explicit: boolean,
+    private readonly little = true,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
@@ -33,7 +34,8 @@ class Walker {
 
   tagAt(offset: number): number {
     this.need(offset, 4);
-    return ((this.view.getUint16(offset, true) << 16) | this.view.getUint16(offset + 2, true)) >>> 0;
+    const le = this.little;
+    return ((this.view.getUint16(offset, le) << 16) | this.view.getUint16(offset + 2, le)) >>> 0;
   }
 
   /** Returns the element header: value offset and value length (UNDEFINED_LENGTH if undefined). */
@@ -42,15 +44,15 @@ class Walker {
     const group = tag >>> 16;
     if (group === 0xfffe || !this.explicit) {
       this.need(offset, 8);
-      return { tag, valueStart: offset + 8, length: this.view.getUint32(offset + 4, true) };
+      return { tag, valueStart: offset + 8, length: this.view.getUint32(offset + 4, this.little) };
     }
     this.need(offset, 8);
     const vr = String.fromCharCode(this.bytes[offset + 4]!, this.bytes[offset + 5]!);
     if (LONG_VRS.has(vr)) {
       this.need(offset, 12);
-      return { tag, valueStart: offset + 12, length: this.view.getUint32(offset + 8, true) };
+      return { tag, valueStart: offset + 12, length: this.view.getUint32(offset + 8, this.little) };
     }
-    return { tag, valueStart: offset + 8, length: this.view.getUint16(offset + 6, true) };
+    return { tag, valueStart: offset + 8, length: this.view.getUint16(offset + 6, this.little) };
   }
 
   /** Offset just past the element that starts at `offset`. */
@@ -89,14 +91,14 @@ class Walker {
 
 /**
  * Walks the file meta (always Explicit VR Little Endian) and then the top-level data set in
- * the given little-endian encoding, recording where Pixel Data sits.
+ * the given encoding (little endian unless `littleEndian` is false), recording where Pixel Data sits.
  */
-export function topLevelLayout(bytes: Uint8Array, explicitVr: boolean): TopLevelLayout {
+export function topLevelLayout(bytes: Uint8Array, explicitVr: boolean, littleEndian = true): TopLevelLayout {
   const meta = new Walker(bytes, true);
   let p = 132;
   while (p + 4 <= bytes.byteLength && meta.tagAt(p) >>> 16 === 0x0002) p = meta.skipElement(p);
   const datasetStart = p;
-  const walker = new Walker(bytes, explicitVr);
+  const walker = new Walker(bytes, explicitVr, littleEndian);
   let pixelData: ByteSpan | null = null;
   let afterPixelData: number | null = null;
   while (p + 8 <= bytes.byteLength) {
@@ -107,4 +109,29 @@ export function topLevelLayout(bytes: Uint8Array, explicitVr: boolean): TopLevel
     p = end;
   }
   return { datasetStart, pixelData, afterPixelData };
+}
+
+/** Values of the file meta elements (group 0002) of a Part-10 file, keyed by tag number. */
+export function metaValues(bytes: Uint8Array): { values: Map<number, Uint8Array>; datasetStart: number } {
+  const meta = new Walker(bytes, true);
+  const out = new Map<number, Uint8Array>();
+  let p = 132;
+  while (p + 8 <= bytes.byteLength && meta.tagAt(p) >>> 16 === 0x0002) {
+    const h = meta.header(p);
+    const end = meta.skipElement(p);
+    if (h.length !== UNDEFINED_LENGTH) out.set(h.tag, bytes.subarray(h.valueStart, h.valueStart + h.length));
+    p = end;
+  }
+  return { values: out, datasetStart: p };
+}
+
+/** Header of the element at `offset` in an explicit-VR data set of the given endianness. */
+export function explicitHeader(
+  bytes: Uint8Array,
+  offset: number,
+  littleEndian: boolean,
+): { vr: string; valueStart: number; length: number } {
+  const walker = new Walker(bytes, true, littleEndian);
+  const h = walker.header(offset);
+  return { vr: String.fromCharCode(bytes[offset + 4] ?? 0, bytes[offset + 5] ?? 0), valueStart: h.valueStart, length: h.length };
 }

@@ -13,8 +13,10 @@ export const HTJ2K_SYNTAXES: readonly string[] = [
   '1.2.840.10008.1.2.4.202',
   '1.2.840.10008.1.2.4.203',
 ];
-/** JPEG Baseline (Process 1): 8-bit DCT. JPEG Extended (.51, 12-bit DCT) has no decoder yet. */
+/** JPEG Baseline (Process 1): 8-bit DCT. */
 export const JPEG_BASELINE_SYNTAXES: readonly string[] = ['1.2.840.10008.1.2.4.50'];
+/** JPEG Extended (Process 2 and 4): 8- or 12-bit DCT. */
+export const JPEG_EXTENDED_SYNTAXES: readonly string[] = ['1.2.840.10008.1.2.4.51'];
 /** JPEG Lossless, Non-Hierarchical (Process 14), any predictor and Selection Value 1. */
 export const JPEG_LOSSLESS_SYNTAXES: readonly string[] = ['1.2.840.10008.1.2.4.57', '1.2.840.10008.1.2.4.70'];
 
@@ -247,6 +249,107 @@ export function decodeJpegBaseline(encoded: Uint8Array, keepYbr: boolean): Promi
     info: { width, height, bitsPerSample: 8, componentCount, isSigned: false },
     bytes: data,
   });
+}
+
+/** The parts of dcmjs-codecs used here (its WebAssembly build of DCMTK's IJG 8/12/16-bit libjpeg). */
+interface DcmjsCodecContext {
+  getDecodedBuffer(): Uint8Array | undefined;
+}
+
+interface DcmjsCodecsModule {
+  NativeCodecs: {
+    initializeAsync(opts?: { logCodecsInfo?: boolean; logCodecsTrace?: boolean }): Promise<void>;
+    isInitialized(): boolean;
+    decodeJpeg(context: DcmjsCodecContext, parameters?: { convertColorspaceToRgb?: boolean }): DcmjsCodecContext;
+  };
+  Context: new (attrs: {
+    width: number;
+    height: number;
+    bitsAllocated: number;
+    bitsStored: number;
+    samplesPerPixel: number;
+    pixelRepresentation: number;
+    planarConfiguration: number;
+    photometricInterpretation: string;
+    encodedBuffer: Uint8Array;
+  }) => DcmjsCodecContext;
+}
+
+let dcmjsCodecs: Promise<DcmjsCodecsModule> | undefined;
+
+function loadDcmjsCodecs(): Promise<DcmjsCodecsModule> {
+  dcmjsCodecs ??= (async () => {
+    const lib = require('dcmjs-codecs') as DcmjsCodecsModule;
+    if (!lib.NativeCodecs.isInitialized()) {
+      await lib.NativeCodecs.initializeAsync({ logCodecsInfo: false, logCodecsTrace: false });
+    }
+    return lib;
+  })();
+  return dcmjsCodecs;
+}
+
+/**
+ * libjpeg fills a truncated scan with grey and only warns: insist on the EOI marker, allowing
+ * trailing padding of 0x00 (even-length fragments) or 0xFF (fill bytes, seen in JPGExtended.dcm).
+ */
+function assertJpegComplete(encoded: Uint8Array): void {
+  let end = encoded.length;
+  while (end > 0 && (encoded[end - 1] === 0 || encoded[end - 1] === 0xff)) end -= 1;
+  if (end < 2 || encoded[end - 2] !== 0xff || encoded[end - 1] !== 0xd9) {
+    throw new DicomError('The JPEG frame does not end with an EOI marker: it is truncated or corrupt.');
+  }
+}
+
+/**
+ * Decodes a JPEG Extended (Process 2/4) frame. 8-bit frames go through {@link decodeJpegBaseline};
+ * 12-bit frames through dcmjs-codecs (DCMTK's IJG libjpeg, 12-bit build, compiled to WebAssembly),
+ * which is the library family GDCM and DCMTK decode with, and returns 16-bit samples. `keepYbr` as
+ * for {@link decodeJpegBaseline} (three-component 12-bit frames are rare and untested here).
+ */
+export async function decodeJpegExtended(encoded: Uint8Array, keepYbr: boolean): Promise<CodecOutput> {
+  const header = readJpegFrameHeader(encoded);
+  if (header.precision === 8) return decodeJpegBaseline(encoded, keepYbr);
+  if (header.precision !== 12 || ![1, 2].includes(header.process)) {
+    throw new DicomError(
+      `The JPEG frame is ${header.precision}-bit SOF${header.process}; JPEG Extended allows 8- or 12-bit SOF1/SOF2.`,
+    );
+  }
+  if (header.components !== 1 && header.components !== 3) {
+    throw new DicomError(`The JPEG frame has ${header.components} components; only 1 or 3 are supported.`);
+  }
+  assertJpegComplete(encoded);
+  const lib = await loadDcmjsCodecs();
+  const expected = header.rows * header.columns * header.components * 2;
+  let bytes: Uint8Array | undefined;
+  try {
+    const context = new lib.Context({
+      width: header.columns,
+      height: header.rows,
+      bitsAllocated: 16,
+      bitsStored: 12,
+      samplesPerPixel: header.components,
+      pixelRepresentation: 0,
+      planarConfiguration: 0,
+      photometricInterpretation: header.components === 1 ? 'MONOCHROME2' : keepYbr ? 'YBR_FULL' : 'RGB',
+      encodedBuffer: encoded,
+    });
+    const decoded = lib.NativeCodecs.decodeJpeg(context, { convertColorspaceToRgb: !keepYbr }).getDecodedBuffer();
+    // Copy out: the buffer may be a view of the WebAssembly heap.
+    bytes = decoded === undefined ? undefined : copyBytes(decoded);
+  } catch (thrown) {
+    throw new DicomError(`The 12-bit JPEG frame could not be decoded: ${describeThrown(thrown)}.`, { cause: thrown });
+  }
+  if (bytes?.length !== expected) {
+    throw new DicomError(`The 12-bit JPEG frame decoded to ${bytes?.length ?? 0} bytes where ${expected} were expected.`);
+  }
+  // The codec writes 16-bit samples in host order.
+  if (!HOST_LITTLE_ENDIAN) {
+    for (let i = 0; i + 1 < bytes.length; i += 2) bytes.set([bytes[i + 1] ?? 0, bytes[i] ?? 0], i);
+  }
+  return {
+    info: { width: header.columns, height: header.rows, bitsPerSample: 12, componentCount: header.components, isSigned: false },
+    bytes,
+  };
 }
 
 let lossless: LosslessModule | undefined;

@@ -7,11 +7,13 @@ import {
   HTJ2K_SYNTAXES,
   JPEG_2000_SYNTAXES,
   JPEG_BASELINE_SYNTAXES,
+  JPEG_EXTENDED_SYNTAXES,
   JPEG_LOSSLESS_SYNTAXES,
   JPEG_LS_SYNTAXES,
   decodeHtj2k,
   decodeJpeg2000,
   decodeJpegBaseline,
+  decodeJpegExtended,
   decodeJpegLossless,
   decodeJpegLs,
 } from './codecs.js';
@@ -40,11 +42,12 @@ export const SUPPORTED_PIXEL_TRANSFER_SYNTAXES: readonly string[] = [
 
 /**
  * Transfer syntaxes whose pixel data {@link decodeFramesAsync} can decode (adds JPEG Baseline,
- * JPEG Lossless, JPEG-LS, JPEG 2000 and HTJ2K; not JPEG Extended 12-bit, .51).
+ * JPEG Extended 8/12-bit, JPEG Lossless, JPEG-LS, JPEG 2000 and HTJ2K).
  */
 export const SUPPORTED_PIXEL_TRANSFER_SYNTAXES_ASYNC: readonly string[] = [
   ...SUPPORTED_PIXEL_TRANSFER_SYNTAXES,
   ...JPEG_BASELINE_SYNTAXES,
+  ...JPEG_EXTENDED_SYNTAXES,
   ...JPEG_LOSSLESS_SYNTAXES,
   ...JPEG_LS_SYNTAXES,
   ...JPEG_2000_SYNTAXES,
@@ -173,8 +176,34 @@ function truncated(have: number, need: number): DicomError {
   return new DicomError(`Pixel Data holds ${have} bytes but the image needs ${need}; the data is truncated.`);
 }
 
+/** Does a fragment open a code stream: JPEG / JPEG-LS SOI (FFD8 FF) or JPEG 2000 SOC + SIZ (FF4F FF51)? */
+function startsCodeStream(bytes: Uint8Array, at: number, length: number): boolean {
+  if (length < 4) return false;
+  const [a, b, c, d] = [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]];
+  return (a === 0xff && b === 0xd8 && c === 0xff) || (a === 0xff && b === 0x4f && c === 0xff && d === 0x51);
+}
+
+/**
+ * Without a Basic Offset Table and with more fragments than frames, a frame is the run of
+ * fragments from one that opens a code stream up to the next (PS3.5 A.4: each frame starts a new
+ * fragment). Gives up (undefined) unless exactly `frames` such starts are found, the first at
+ * fragment 0.
+ */
+function framesByStartMarker(
+  dataSet: DataSet,
+  fragments: NonNullable<Element['fragments']>,
+  frames: number,
+): [number, number][] | undefined {
+  const starts: number[] = [];
+  fragments.forEach((fragment, i) => {
+    if (startsCodeStream(dataSet.byteArray, fragment.position, fragment.length)) starts.push(i);
+  });
+  if (starts.length !== frames || starts[0] !== 0) return undefined;
+  return starts.map((start, i) => [start, (starts[i + 1] ?? fragments.length) - start]);
+}
+
 /** Groups encapsulated fragments into frames using the Basic Offset Table when it has one. */
-function frameFragmentRanges(element: Element, frames: number): [number, number][] {
+function frameFragmentRanges(dataSet: DataSet, element: Element, frames: number): [number, number][] {
   const fragments = element.fragments ?? [];
   if (fragments.length === 0) throw new DicomError('Encapsulated Pixel Data has no fragments.');
   const table = element.basicOffsetTable ?? [];
@@ -195,6 +224,8 @@ function frameFragmentRanges(element: Element, frames: number): [number, number]
   }
   if (frames === 1) return [[0, fragments.length]];
   if (fragments.length === frames) return fragments.map((_, i) => [i, 1]);
+  const byMarker = framesByStartMarker(dataSet, fragments, frames);
+  if (byMarker !== undefined) return byMarker;
   throw new DicomError(
     `Encapsulated Pixel Data has ${fragments.length} fragments for ${frames} frames and no Basic Offset Table, so frames cannot be located.`,
   );
@@ -207,7 +238,7 @@ function decodeRle(dataSet: DataSet, element: Element, g: Geometry): Uint8Array 
   const pixels = g.rows * g.columns;
   const frameBytes = pixels * g.samples * bytesPerSample;
   const out = new Uint8Array(frameBytes * g.frames);
-  frameFragmentRanges(element, g.frames).forEach(([start, count], frame) => {
+  frameFragmentRanges(dataSet, element, g.frames).forEach(([start, count], frame) => {
     const encoded = readFragments(dataSet, element, start, count, frame);
     out.set(decodeRleFrame(encoded, pixels, g.samples, bytesPerSample), frame * frameBytes);
   });
@@ -310,7 +341,8 @@ function widen(bytes: Uint8Array, info: CodecFrameInfo, width: number, sampleCou
 /**
  * Like {@link decodeFrames}, and also decodes JPEG-LS (lossless and near-lossless), JPEG 2000
  * (lossless and lossy) and HTJ2K with the CharLS, OpenJPEG and OpenJPH WebAssembly codecs, 8-bit
- * JPEG Baseline with jpeg-js and JPEG Lossless (Process 14) with jpeg-lossless-decoder-js.
+ * JPEG Baseline with jpeg-js, 12-bit JPEG Extended with dcmjs-codecs (IJG libjpeg) and JPEG
+ * Lossless (Process 14) with jpeg-lossless-decoder-js.
  * Colour transforms the codec applies itself (JPEG 2000 multi-component transform) are kept, so
  * YBR_ICT/YBR_RCT come back as RGB. JPEG Baseline frames labelled YBR_FULL or YBR_FULL_422 come
  * back as YCbCr, chroma upsampled to full size (as pydicom returns them); other JPEG Baseline
@@ -325,9 +357,11 @@ export async function decodeFramesAsync(instance: DicomInstance): Promise<Decode
   else if (JPEG_2000_SYNTAXES.includes(syntax)) codec = decodeJpeg2000;
   else if (HTJ2K_SYNTAXES.includes(syntax)) codec = decodeHtj2k;
   else if (JPEG_LOSSLESS_SYNTAXES.includes(syntax)) codec = decodeJpegLossless;
-  else if (JPEG_BASELINE_SYNTAXES.includes(syntax)) {
+  else if (JPEG_BASELINE_SYNTAXES.includes(syntax) || JPEG_EXTENDED_SYNTAXES.includes(syntax)) {
     const keepYbr = instance.photometricInterpretation?.startsWith('YBR_FULL') === true;
-    codec = (encoded) => decodeJpegBaseline(encoded, keepYbr);
+    codec = JPEG_BASELINE_SYNTAXES.includes(syntax)
+      ? (encoded) => decodeJpegBaseline(encoded, keepYbr)
+      : (encoded) => decodeJpegExtended(encoded, keepYbr);
   }
   if (codec === undefined) throw new DicomError(`Pixel data in transfer syntax ${syntax} cannot be decoded yet.`);
 
@@ -339,7 +373,7 @@ export async function decodeFramesAsync(instance: DicomInstance): Promise<Decode
   const samplesPerFrame = g.rows * g.columns * g.samples;
   const frameBytes = samplesPerFrame * bytesPerSample;
   const out = new Uint8Array(frameBytes * g.frames);
-  for (const [frame, [start, count]] of frameFragmentRanges(element, g.frames).entries()) {
+  for (const [frame, [start, count]] of frameFragmentRanges(instance.dataSet, element, g.frames).entries()) {
     const { info, bytes } = await codec(readFragments(instance.dataSet, element, start, count, frame));
     if (info.width !== g.columns || info.height !== g.rows || info.componentCount !== g.samples) {
       throw new DicomError(

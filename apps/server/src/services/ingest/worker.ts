@@ -1,0 +1,344 @@
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { IngestFilesTable, IngestRunsTable } from '../../db/schema.js';
+import type { Deps } from '../../deps.js';
+import { isTransient } from '../../queue/index.js';
+import { collectBlobs } from '../assets.js';
+import { upsertAsset } from './assets.js';
+import { buildSeries } from './build.js';
+import { ingestDicomBytes, type ProjectDeid } from './dicom.js';
+import { classify, pairStem, readHead, sha256File } from './files.js';
+import { putBytes } from './frames.js';
+import { ingestNifti, ingestRaster } from './images.js';
+import { emptySummary, INGEST_JOB, type IngestSummary, rawFilePath, runDir } from './runs.js';
+import { projectDeid } from './settings.js';
+
+export async function registerWorkers(deps: Deps) {
+  await deps.queue.work(INGEST_JOB, async (job) => {
+    const runId = job.data.runId;
+    if (typeof runId === 'string') await processRun(deps, runId);
+  });
+}
+
+/** Errors whose messages are written for users and carry no attribute values. */
+const USER_FACING = new Set(['DicomDeidError', 'DicomError', 'NiftiError', 'RasterError', 'ArchiveError', 'IngestError']);
+
+function describe(err: unknown): string {
+  if (err instanceof Error && USER_FACING.has(err.name)) return err.message;
+  // Anything else may quote file content: log only the error class and where it was thrown
+  // (never the message), and give the user a fixed message.
+  logUnexpected(err);
+  return 'The file could not be processed (unexpected error; see the server log for the error class).';
+}
+
+export function logUnexpected(err: unknown) {
+  const name = err instanceof Error ? err.name : typeof err;
+  const frames = err instanceof Error && err.stack ? err.stack.split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 6).join('\n') : '';
+  process.stderr.write(`caliper ingest: unexpected ${name}\n${frames}\n`);
+}
+
+interface Outcome {
+  status: IngestFilesTable['status'];
+  kind: string | null;
+  detail: string | null;
+  assetId: string | null;
+  flags: string[];
+}
+
+class RunContext {
+  summary: IngestSummary;
+  /** Files reported as duplicates, with the instance already stored (linked to its asset after the build). */
+  readonly duplicates = new Map<number, string>();
+  constructor(
+    readonly deps: Deps,
+    readonly run: IngestRunsTable,
+    readonly deid: ProjectDeid,
+  ) {
+    this.summary = { ...emptySummary(), ...(JSON.parse(run.summary) as Partial<IngestSummary>) };
+  }
+
+  async record(file: IngestFilesTable, o: Outcome) {
+    const now = this.deps.clock.now().toISOString();
+    if (o.status === 'rejected') this.summary.rejected++;
+    if (o.status === 'skipped') this.summary.skipped++;
+    if (o.status === 'duplicate') this.summary.duplicates++;
+    await this.deps.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('ingest_files')
+        .set({ status: o.status, kind: o.kind, detail: o.detail, asset_id: o.assetId, flags: JSON.stringify(o.flags) })
+        .where('run_id', '=', this.run.id)
+        .where('idx', '=', file.idx)
+        .execute();
+      await trx
+        .updateTable('ingest_runs')
+        .set((eb) => ({
+          files_done: eb('files_done', '+', 1),
+          bytes_done: eb('bytes_done', '+', file.parent_idx === null ? Number(file.size) : 0),
+          summary: JSON.stringify(this.summary),
+          updated_at: now,
+        }))
+        .where('id', '=', this.run.id)
+        .execute();
+    });
+    // The raw file is wiped as soon as it has been handled.
+    await rm(rawFilePath(this.deps, this.run.id, file.idx), { force: true });
+  }
+
+  async phase(phase: string, extra: Partial<IngestRunsTable> = {}) {
+    await this.deps.db
+      .updateTable('ingest_runs')
+      .set({ phase, summary: JSON.stringify(this.summary), updated_at: this.deps.clock.now().toISOString(), ...extra })
+      .where('id', '=', this.run.id)
+      .execute();
+  }
+
+  addDeid(counts: Record<string, number>) {
+    for (const [k, v] of Object.entries(counts)) this.summary.deid[k] = (this.summary.deid[k] ?? 0) + v;
+  }
+}
+
+/**
+ * Runs one ingest: every pending file is classified and handled (DICOM de-identified and
+ * recorded, NIfTI and rasters turned into assets, zips expanded into more pending files), then
+ * the touched series are built into volumes/stacks/cines. Idempotent: a retried run skips the
+ * files already handled and rebuilds series into the same assets.
+ */
+export async function processRun(deps: Deps, runId: string) {
+  const run = await deps.db.selectFrom('ingest_runs').selectAll().where('id', '=', runId).executeTakeFirst();
+  if (!run || run.state === 'done' || run.state === 'failed') return;
+  const deid = await projectDeid(deps, run.project_id);
+  const ctx = new RunContext(deps, run, deid);
+  await ctx.phase('files', { state: 'running', attempts: run.attempts + 1 });
+  try {
+    await processFiles(ctx);
+    await ctx.phase('building');
+    for (const seriesId of ctx.summary.seriesIds) {
+      let out: Awaited<ReturnType<typeof buildSeries>>;
+      try {
+        out = await buildSeries(deps, run.created_by, seriesId);
+      } catch (err) {
+        if (isTransient(err)) throw err;
+        // One series that cannot be built does not stop the others; its instances stay stored.
+        ctx.summary.seriesIssues['build-failed'] = (ctx.summary.seriesIssues['build-failed'] ?? 0) + 1;
+        await markSeriesFiles(ctx, seriesId, describe(err));
+        continue;
+      }
+      ctx.summary.assetsCreated += out.created;
+      ctx.summary.assetsUpdated += out.updated;
+      for (const [k, v] of Object.entries(out.issues)) ctx.summary.seriesIssues[k] = (ctx.summary.seriesIssues[k] ?? 0) + v;
+      await linkInstanceAssets(ctx, out.assetOfInstance);
+    }
+    await linkDuplicates(ctx);
+    await ctx.phase('done', { state: 'done' });
+    await rm(runDir(deps, runId), { recursive: true, force: true });
+  } catch (err) {
+    if (isTransient(err) && run.attempts + 1 < 3) {
+      await ctx.phase('retrying', { state: 'queued' }).catch(() => undefined);
+      throw err;
+    }
+    await ctx.phase('failed', { state: 'failed', error: describe(err) }).catch(() => undefined);
+    await rm(runDir(deps, runId), { recursive: true, force: true });
+  }
+}
+
+/** Points duplicate files at the asset that holds the instance stored before. */
+async function linkDuplicates(ctx: RunContext) {
+  for (const [idx, instanceId] of ctx.duplicates) {
+    const asset = await ctx.deps.db
+      .selectFrom('assets')
+      .select('id')
+      .where('project_id', '=', ctx.run.project_id)
+      .where('metadata', 'like', `%"${instanceId}"%`)
+      .executeTakeFirst();
+    if (asset) await ctx.deps.db.updateTable('ingest_files').set({ asset_id: asset.id }).where('run_id', '=', ctx.run.id).where('idx', '=', idx).execute();
+  }
+}
+
+/** Marks the files whose instances belong to a series that could not be built. */
+async function markSeriesFiles(ctx: RunContext, seriesId: string, detail: string) {
+  const instances = await ctx.deps.db.selectFrom('dicom_instances').select('id').where('series_id', '=', seriesId).execute();
+  for (const i of instances) {
+    await ctx.deps.db
+      .updateTable('ingest_files')
+      .set({ detail: `Stored, but its series could not be built: ${detail}`, flags: JSON.stringify(['build-failed']) })
+      .where('run_id', '=', ctx.run.id)
+      .where('detail', '=', `instance:${i.id}`)
+      .execute();
+  }
+}
+
+/** Points the per-file report of DICOM files at the asset built from their instance. */
+async function linkInstanceAssets(ctx: RunContext, assetOfInstance: Map<string, string>) {
+  if (assetOfInstance.size === 0) return;
+  const files = await ctx.deps.db.selectFrom('ingest_files').select(['idx', 'detail']).where('run_id', '=', ctx.run.id).where('kind', '=', 'dicom').where('asset_id', 'is', null).execute();
+  for (const f of files) {
+    const instanceId = f.detail?.startsWith('instance:') ? f.detail.slice('instance:'.length) : null;
+    const assetId = instanceId ? assetOfInstance.get(instanceId) : undefined;
+    if (assetId) await ctx.deps.db.updateTable('ingest_files').set({ asset_id: assetId, detail: null }).where('run_id', '=', ctx.run.id).where('idx', '=', f.idx).execute();
+  }
+}
+
+async function processFiles(ctx: RunContext) {
+  const { deps, run } = ctx;
+  const all = await deps.db.selectFrom('ingest_files').selectAll().where('run_id', '=', run.id).orderBy('idx').execute();
+  let nextIdx = all.reduce((m, f) => Math.max(m, f.idx), -1) + 1;
+  const work = all.filter((f) => f.status === 'pending');
+  const pairs = new Map<string, IngestFilesTable[]>();
+  while (work.length > 0) {
+    const file = work.shift()!;
+    const filePath = rawFilePath(deps, run.id, file.idx);
+    try {
+      const head = await readHead(filePath);
+      const { kind, format } = classify(file.name, head);
+      if (kind === 'zip') {
+        if (file.parent_idx !== null) {
+          await ctx.record(file, { status: 'rejected', kind: 'zip', detail: 'Archives inside archives are not expanded; upload the inner archive itself.', assetId: null, flags: [] });
+          continue;
+        }
+        const children = await expandZip(ctx, file, filePath, nextIdx);
+        nextIdx += children.length;
+        work.unshift(...children.filter((c) => c.status === 'pending'));
+        continue;
+      }
+      if (kind === 'nifti-header' || kind === 'nifti-image') {
+        // Analyze/NIfTI pairs: wait for the other half, then read both.
+        const stem = pairStem(file.name);
+        const group = [...(pairs.get(stem) ?? []), file];
+        pairs.set(stem, group);
+        const other = work.find((f) => f.name !== file.name && pairStem(f.name) === stem && /\.(hdr|img)(\.gz)?$/i.test(f.name));
+        if (other) continue;
+        if (group.length < 2) {
+          await ctx.record(file, { status: 'rejected', kind: 'nifti', detail: `"${file.name}" is half of an .hdr/.img pair; upload both files together.`, assetId: null, flags: [] });
+          continue;
+        }
+        const asset = await ingestNifti(ctx.deps, run, group.map((g) => ({ name: g.name, path: rawFilePath(deps, run.id, g.idx) })), `run:${run.id}:${group[0]!.idx}`);
+        ctx.summary.assetsCreated += asset.created ? 1 : 0;
+        for (const g of group) await ctx.record(g, { status: 'stored', kind: 'nifti', detail: asset.detail, assetId: asset.id, flags: asset.flags });
+        pairs.delete(stem);
+        continue;
+      }
+      const outcome = await handleOne(ctx, file, filePath, kind, format);
+      await ctx.record(file, outcome);
+    } catch (err) {
+      if (isTransient(err)) throw err;
+      await ctx.record(file, { status: 'rejected', kind: null, detail: describe(err), assetId: null, flags: [] });
+    }
+  }
+}
+
+async function handleOne(ctx: RunContext, file: IngestFilesTable, filePath: string, kind: ReturnType<typeof classify>['kind'], format: 'png' | 'tiff' | 'jpeg' | undefined): Promise<Outcome> {
+  const { deps, run } = ctx;
+  if (kind === 'dicom') {
+    const raw = new Uint8Array(await readFile(filePath));
+    const r = await ingestDicomBytes(deps, run, raw, ctx.deid);
+    raw.fill(0);
+    ctx.addDeid(r.deid);
+    if (!ctx.summary.seriesIds.includes(r.seriesId)) ctx.summary.seriesIds.push(r.seriesId);
+    if (r.status === 'stored') {
+      ctx.summary.instancesStored++;
+      if (r.flags.includes('burned-in')) ctx.summary.flaggedBurnedIn++;
+      if (r.redacted) ctx.summary.redacted++;
+    }
+    if (r.status === 'duplicate') ctx.duplicates.set(file.idx, r.instanceId);
+    // The asset is known once the series is built; until then the detail names the instance.
+    return { status: r.status, kind: 'dicom', detail: r.status === 'stored' ? `instance:${r.instanceId}` : r.detail, assetId: null, flags: r.flags };
+  }
+  if (kind === 'nifti') {
+    const asset = await ingestNifti(deps, run, [{ name: file.name, path: filePath }], `run:${run.id}:${file.idx}`);
+    if (asset.created) ctx.summary.assetsCreated++;
+    return { status: 'stored', kind: 'nifti', detail: asset.detail, assetId: asset.id, flags: asset.flags };
+  }
+  if (kind === 'raster' && format) {
+    const asset = await ingestRaster(deps, run, file.name, filePath, format, `run:${run.id}:${file.idx}`);
+    if (asset.created) ctx.summary.assetsCreated++;
+    return { status: 'stored', kind: 'image', detail: asset.detail, assetId: asset.id, flags: [] };
+  }
+  // Anything else: the plain-file path (UTF-8 text); the prober names what is wrong.
+  const { probeFile } = await import('@caliper/media');
+  const probe = await probeFile(filePath, file.name);
+  if (!probe.ok) return { status: 'rejected', kind: null, detail: probe.detail, assetId: null, flags: [] };
+  const size = (await stat(filePath)).size;
+  const sha256 = await sha256File(filePath);
+  await deps.blobs.putFile(filePath, sha256, { contentType: probe.mediaType });
+  try {
+    const r = await upsertAsset(deps, run.created_by, {
+      taskId: run.task_id,
+      projectId: run.project_id,
+      sourceKey: `run:${run.id}:${file.idx}`,
+      name: file.name,
+      modality: probe.modality === 'text' ? 'text' : 'image',
+      mediaType: probe.mediaType,
+      blob: { sha256, size },
+      imaging: null,
+      frames: [],
+      thumbnail: null,
+      hold: null,
+      extraMetadata: probe.metadata as unknown as Record<string, unknown>,
+    });
+    if (r.created) ctx.summary.assetsCreated++;
+    return { status: 'stored', kind: probe.modality, detail: null, assetId: r.id, flags: [] };
+  } catch (err) {
+    await collectBlobs(deps, [sha256]);
+    throw err;
+  }
+}
+
+/** Expands a zip into pending child files (recorded with the zip marked expanded, in one transaction). */
+async function expandZip(ctx: RunContext, file: IngestFilesTable, filePath: string, firstIdx: number): Promise<IngestFilesTable[]> {
+  const { deps, run } = ctx;
+  const { extractZip } = await import('@caliper/media');
+  const dest = path.join(runDir(deps, run.id), `zip-${file.idx}`);
+  await rm(dest, { recursive: true, force: true });
+  await mkdir(dest, { recursive: true });
+  let extracted: Awaited<ReturnType<typeof extractZip>>;
+  try {
+    extracted = await extractZip(filePath, dest);
+  } catch (err) {
+    await rm(dest, { recursive: true, force: true });
+    await ctx.record(file, { status: 'rejected', kind: 'zip', detail: describe(err), assetId: null, flags: [] });
+    return [];
+  }
+  const children: IngestFilesTable[] = [];
+  let idx = firstIdx;
+  let bytes = 0;
+  for (const e of extracted.entries) {
+    const child: IngestFilesTable = { run_id: run.id, idx, parent_idx: file.idx, name: `${file.name}/${e.name}`.slice(0, 500), size: e.size, status: 'pending', kind: null, detail: null, asset_id: null, flags: '[]' };
+    await rename(e.path, rawFilePath(deps, run.id, idx));
+    bytes += e.size;
+    children.push(child);
+    idx++;
+  }
+  for (const r of extracted.rejected) {
+    children.push({ run_id: run.id, idx, parent_idx: file.idx, name: `${file.name}/${r.name}`.slice(0, 500), size: 0, status: 'rejected', kind: null, detail: r.reason, asset_id: null, flags: '[]' });
+    idx++;
+  }
+  await rm(dest, { recursive: true, force: true });
+  const now = deps.clock.now().toISOString();
+  const rejectedHere = extracted.rejected.length;
+  ctx.summary.rejected += rejectedHere;
+  await deps.db.transaction().execute(async (trx) => {
+    for (let i = 0; i < children.length; i += 200) await trx.insertInto('ingest_files').values(children.slice(i, i + 200)).execute();
+    await trx
+      .updateTable('ingest_files')
+      .set({ status: 'expanded', kind: 'zip', detail: `${extracted.entries.length} files extracted${rejectedHere ? `, ${rejectedHere} rejected` : ''}`, flags: '[]' })
+      .where('run_id', '=', run.id)
+      .where('idx', '=', file.idx)
+      .execute();
+    await trx
+      .updateTable('ingest_runs')
+      .set((eb) => ({
+        files_total: eb('files_total', '+', children.length),
+        files_done: eb('files_done', '+', 1 + rejectedHere),
+        bytes_done: eb('bytes_done', '+', Number(file.size)),
+        summary: JSON.stringify(ctx.summary),
+        updated_at: now,
+      }))
+      .where('id', '=', run.id)
+      .execute();
+  });
+  await rm(filePath, { force: true });
+  void bytes;
+  return children;
+}
+
+export { putBytes };
