@@ -9,6 +9,7 @@ import {
   openDatabase,
   prepareDataDir,
   startServer,
+  startWorker,
   verifyAudit,
   type Config,
   type Deps,
@@ -18,6 +19,7 @@ const HELP = `caliper <command> [options]
 
 Commands:
   serve [--port N] [--host H]        start the server (configuration from CALIPER_* variables)
+  worker                             run background jobs (ingest) without the HTTP server
   migrate                            apply database migrations and exit
   user create --email E --password P [--name N] [--admin]
                                      create a user directly in the database
@@ -98,6 +100,20 @@ async function main(argv: string[]) {
       if (closing) return;
       closing = true;
       server.close().then(() => process.exit(0), () => process.exit(1));
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    return;
+  }
+
+  if (cmd === 'worker') {
+    const worker = await startWorker(config);
+    out(`Caliper worker is running (${config.database.kind === 'postgres' ? 'pg-boss on PostgreSQL' : 'database queue on SQLite'}).`);
+    let closing = false;
+    const stop = () => {
+      if (closing) return;
+      closing = true;
+      worker.close().then(() => process.exit(0), () => process.exit(1));
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

@@ -16,6 +16,8 @@ export interface Config {
   maxUploadBytes: number;
   /** Run background jobs (ingest) in this process. Off for web-only nodes that leave the work to `caliper worker`. */
   worker: boolean;
+  /** Largest total a zip, or a single .gz, may expand to during ingest (decompression-bomb guard). */
+  maxExpandedBytes: number;
   maxJsonBytes: number;
   webDir?: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
@@ -43,6 +45,7 @@ const envSchema = z.object({
   CALIPER_MAX_UPLOAD_MB: z.coerce.number().positive('must be positive').default(2048),
   CALIPER_MAX_JSON_MB: z.coerce.number().positive('must be positive').default(16),
   CALIPER_WEB_DIR: z.string().optional(),
+  CALIPER_MAX_EXPANDED_MB: z.coerce.number().positive('must be positive').default(8192),
   CALIPER_WORKER: z.enum(['on', 'off'], 'must be on or off').default('on'),
   CALIPER_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('warn'),
   S3_ENDPOINT: z.url('must be a URL').optional(),
@@ -116,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webDir: e.CALIPER_WEB_DIR,
     logLevel: e.CALIPER_LOG_LEVEL,
     worker: e.CALIPER_WORKER === 'on',
+    maxExpandedBytes: Math.floor(e.CALIPER_MAX_EXPANDED_MB * 1024 * 1024),
   };
 }
 

@@ -19,19 +19,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Opens storage, migrates, seeds the first admin and builds the HTTP app (not yet listening). */
-export async function createServer(config: Config, opts: { clock?: Clock; logger?: boolean } = {}) {
-  const cfg = prepareDataDir(config);
+/** Opens storage (database, migrated; blob store; job queue) and returns the shared dependencies. */
+async function openDeps(cfg: Config, clock: Clock): Promise<{ deps: Deps; close(): Promise<void> }> {
   const handle = await openDatabase(cfg.database);
-  try {
-    await migrate(handle.db);
-  } catch (err) {
-    await handle.close();
-    throw err;
-  }
-  const clock = opts.clock ?? systemClock;
   let queue: JobQueue;
   try {
+    await migrate(handle.db);
     queue = cfg.database.kind === 'postgres' ? await PgBossJobQueue.start(cfg.database.url) : new DbJobQueue(handle.db, handle.kind, clock);
   } catch (err) {
     await handle.close();
@@ -45,16 +38,34 @@ export async function createServer(config: Config, opts: { clock?: Clock; logger
     config: cfg,
     queue,
   };
+  const close = async () => {
+    await queue.stop();
+    await deps.blobs.close?.();
+    await handle.close();
+  };
+  return { deps, close };
+}
+
+/** Opens storage, migrates, seeds the first admin and builds the HTTP app (not yet listening). */
+export async function createServer(config: Config, opts: { clock?: Clock; logger?: boolean } = {}) {
+  const cfg = prepareDataDir(config);
+  const { deps, close: closeDeps } = await openDeps(cfg, opts.clock ?? systemClock);
   const seededAdmin = await seedAdmin(deps, cfg.admin.email, cfg.admin.password, generatePassword);
   const app = await buildApp(deps, { logger: opts.logger });
   if (cfg.worker) await registerWorkers(deps);
   const close = async () => {
     await app.close();
-    await queue.stop();
-    await deps.blobs.close?.();
-    await handle.close();
+    await closeDeps();
   };
   return { app, deps, seededAdmin, close };
+}
+
+/** A background worker without the HTTP server (`caliper worker`), for deployments that scale them apart. */
+export async function startWorker(config: Config, opts: { clock?: Clock } = {}) {
+  const cfg = prepareDataDir(config);
+  const { deps, close } = await openDeps(cfg, opts.clock ?? systemClock);
+  await registerWorkers(deps);
+  return { deps, close };
 }
 
 export async function startServer(config: Config, opts: { clock?: Clock; logger?: boolean } = {}): Promise<RunningServer> {

@@ -2,6 +2,7 @@ import type { DicomInstance, FrameGeometry } from '@caliper/media';
 import type { SliceGeometry } from '@caliper/core';
 import type { DicomInstancesTable } from '../../db/schema.js';
 import type { Deps } from '../../deps.js';
+import { collectBlobs } from '../assets.js';
 import { autoWindow, type ImagingKind, type ImagingMeta, upsertAsset, valueRange, type WindowPreset, windowPresets } from './assets.js';
 import type { InstanceHeader } from './dicom.js';
 import { objectClassName } from './dicom.js';
@@ -21,7 +22,20 @@ interface Inst {
   header: InstanceHeader;
 }
 
+/** An instance whose pixel data cannot be decoded: it is dropped and the series built without it. */
+export class BadInstanceError extends Error {
+  override readonly name = 'BadInstanceError';
+  constructor(
+    readonly instanceId: string,
+    readonly reason: unknown,
+  ) {
+    super('pixel data could not be decoded');
+  }
+}
+
 export interface BuildOutcome {
+  /** Instances removed because their pixel data could not be decoded, with the decoder's error. */
+  dropped: Map<string, unknown>;
   created: number;
   updated: number;
   issues: Record<string, number>;
@@ -95,7 +109,13 @@ async function storeFrames(deps: Deps, sources: FrameSource[]) {
   const mid = Math.floor(sources.length / 2);
   for (let i = 0; i < sources.length; i++) {
     const s = sources[i]!;
-    if (!cache || cache.id !== s.inst.row.id) cache = { id: s.inst.row.id, decoded: await decodeInstance(deps, s.inst) };
+    if (!cache || cache.id !== s.inst.row.id) {
+      try {
+        cache = { id: s.inst.row.id, decoded: await decodeInstance(deps, s.inst) };
+      } catch (err) {
+        throw new BadInstanceError(s.inst.row.id, err);
+      }
+    }
     let frame = cache.decoded.frames[s.frameIndex];
     if (!frame) throw new IngestError(`Frame ${s.frameIndex + 1} is missing from the pixel data.`);
     samples = cache.decoded.samples;
@@ -187,9 +207,32 @@ const toSlice = (i: Inst): SliceGeometry => ({
 
 /** Builds (or rebuilds) the assets of one series: a volume or stack of its slices, one asset per multi-frame object, one per non-image object. */
 export async function buildSeries(deps: Deps, actorId: string, seriesId: string): Promise<BuildOutcome> {
+  const dropped = new Map<string, unknown>();
+  for (;;) {
+    try {
+      const out = await buildSeriesOnce(deps, actorId, seriesId);
+      out.dropped = dropped;
+      return out;
+    } catch (err) {
+      if (!(err instanceof BadInstanceError) || dropped.has(err.instanceId)) throw err;
+      // Drop the undecodable instance (row and blob) so nothing half-usable stays, then rebuild.
+      dropped.set(err.instanceId, err.reason);
+      const row = await deps.db.selectFrom('dicom_instances').select('sha256').where('id', '=', err.instanceId).executeTakeFirst();
+      await deps.db.deleteFrom('dicom_instances').where('id', '=', err.instanceId).execute();
+      if (row) await collectBlobs(deps, [row.sha256]);
+      const left = await deps.db.selectFrom('dicom_instances').select('id').where('series_id', '=', seriesId).executeTakeFirst();
+      if (!left) {
+        await deps.db.deleteFrom('dicom_series').where('id', '=', seriesId).execute();
+        return { created: 0, updated: 0, issues: {}, assetOfInstance: new Map(), dropped };
+      }
+    }
+  }
+}
+
+async function buildSeriesOnce(deps: Deps, actorId: string, seriesId: string): Promise<BuildOutcome> {
   const core = await import('@caliper/core');
   const media = await import('@caliper/media');
-  const outcome: BuildOutcome = { created: 0, updated: 0, issues: {}, assetOfInstance: new Map() };
+  const outcome: BuildOutcome = { created: 0, updated: 0, issues: {}, assetOfInstance: new Map(), dropped: new Map() };
   const series = await deps.db.selectFrom('dicom_series').selectAll().where('id', '=', seriesId).executeTakeFirst();
   if (!series) return outcome;
   const rows = await deps.db.selectFrom('dicom_instances').selectAll().where('series_id', '=', seriesId).execute();

@@ -133,6 +133,9 @@ export interface ProjectDeid {
  */
 export async function ingestDicomBytes(deps: Deps, run: { project_id: string; task_id: string }, raw: Uint8Array, deid: ProjectDeid): Promise<DicomFileResult> {
   const media = await import('@caliper/media');
+  // Structure check on the original first: a truncated or corrupt file is refused whole (the
+  // de-identifier tolerates damage that would leave a cut-off object behind).
+  media.readDicom(raw);
   const result = media.deidentifyDicom(raw, { secret: deps.config.secret, projectId: run.project_id, settings: deid.settings });
   let bytes = result.bytes;
   let redacted = false;

@@ -19,13 +19,15 @@ export interface BuiltAsset {
 
 /** Largest NIfTI we expand in memory (the reader holds the whole volume). */
 const MAX_NIFTI_BYTES = 1536 * 1024 * 1024;
+/** Label maps of mostly zeros legitimately compress ~1000:1; the absolute size limit is the real guard. */
+const MAX_GZIP_RATIO = 5000;
 
 async function readMaybeGz(deps: Deps, file: { name: string; path: string }): Promise<{ name: string; bytes: Uint8Array }> {
   if (!/\.gz$/i.test(file.name)) return { name: file.name, bytes: new Uint8Array(await readFile(file.path)) };
   const { gunzipToFile } = await import('@caliper/media');
   const out = `${file.path}.raw`;
   try {
-    await gunzipToFile(file.path, out, { maxBytes: MAX_NIFTI_BYTES, maxRatio: 1000 });
+    await gunzipToFile(file.path, out, { maxBytes: Math.min(MAX_NIFTI_BYTES, deps.config.maxExpandedBytes), maxRatio: MAX_GZIP_RATIO });
     return { name: file.name.replace(/\.gz$/i, ''), bytes: new Uint8Array(await readFile(out)) };
   } finally {
     await rm(out, { force: true });

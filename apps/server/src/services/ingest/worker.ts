@@ -123,6 +123,7 @@ export async function processRun(deps: Deps, runId: string) {
         await markSeriesFiles(ctx, seriesId, describe(err));
         continue;
       }
+      for (const [instanceId, reason] of out.dropped) await rejectInstanceFile(ctx, instanceId, `The pixel data could not be decoded: ${describe(reason)}`);
       ctx.summary.assetsCreated += out.created;
       ctx.summary.assetsUpdated += out.updated;
       for (const [k, v] of Object.entries(out.issues)) ctx.summary.seriesIssues[k] = (ctx.summary.seriesIssues[k] ?? 0) + v;
@@ -151,6 +152,20 @@ async function linkDuplicates(ctx: RunContext) {
       .where('metadata', 'like', `%"${instanceId}"%`)
       .executeTakeFirst();
     if (asset) await ctx.deps.db.updateTable('ingest_files').set({ asset_id: asset.id }).where('run_id', '=', ctx.run.id).where('idx', '=', idx).execute();
+  }
+}
+
+/** A file whose instance was dropped at build time is reported as rejected. */
+async function rejectInstanceFile(ctx: RunContext, instanceId: string, detail: string) {
+  const r = await ctx.deps.db
+    .updateTable('ingest_files')
+    .set({ status: 'rejected', detail })
+    .where('run_id', '=', ctx.run.id)
+    .where('detail', '=', `instance:${instanceId}`)
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) > 0) {
+    ctx.summary.rejected += 1;
+    ctx.summary.instancesStored -= 1;
   }
 }
 
@@ -292,7 +307,7 @@ async function expandZip(ctx: RunContext, file: IngestFilesTable, filePath: stri
   await mkdir(dest, { recursive: true });
   let extracted: Awaited<ReturnType<typeof extractZip>>;
   try {
-    extracted = await extractZip(filePath, dest);
+    extracted = await extractZip(filePath, dest, { maxTotalBytes: deps.config.maxExpandedBytes, maxEntryBytes: Math.min(deps.config.maxExpandedBytes, deps.config.maxUploadBytes) });
   } catch (err) {
     await rm(dest, { recursive: true, force: true });
     await ctx.record(file, { status: 'rejected', kind: 'zip', detail: describe(err), assetId: null, flags: [] });
