@@ -29,6 +29,12 @@ command -v dcmdump >/dev/null || missing+=(dcmtk)
 /usr/bin/python3 -c 'import nibabel' 2>/dev/null || missing+=(python3-nibabel)
 /usr/bin/python3 -c 'import sklearn' 2>/dev/null || missing+=(python3-sklearn)
 /usr/bin/python3 -c 'import scipy.ndimage' 2>/dev/null || missing+=(python3-scipy)
+/usr/bin/python3 -c 'import numpy' 2>/dev/null || missing+=(python3-numpy)
+# pydicom's pixel handlers for compressed samples (JPEG via Pillow, the rest via GDCM).
+/usr/bin/python3 -c 'import PIL' 2>/dev/null || missing+=(python3-pil)
+/usr/bin/python3 -c 'import gdcm' 2>/dev/null || missing+=(python3-gdcm)
+command -v dciodvfy >/dev/null || missing+=(dicom3tools)
+command -v unzip >/dev/null || missing+=(unzip)
 if [ ${#missing[@]} -gt 0 ]; then echo "installing: ${missing[*]}"; apt_install "${missing[@]}"; else echo "all present"; fi
 
 log "PostgreSQL on 127.0.0.1:5432"
