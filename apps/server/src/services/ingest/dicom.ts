@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { DicomInstance, DeidSettings, RedactionRule } from '@caliper/media';
 import type { Deps } from '../../deps.js';
 import { putBytes } from './frames.js';
@@ -111,6 +111,11 @@ export function headerOf(inst: DicomInstance, burnedIn: boolean, redacted: boole
   };
 }
 
+/** A valid, stable UID for an object that lacks its study or series UID. */
+function standInUid(sop: string, what: string): string {
+  return `2.25.${BigInt(`0x${createHash('sha256').update(`${sop}:${what}`).digest('hex').slice(0, 30)}`).toString()}`;
+}
+
 export interface DicomFileResult {
   status: 'stored' | 'duplicate';
   detail: string | null;
@@ -154,8 +159,8 @@ export async function ingestDicomBytes(deps: Deps, run: { project_id: string; ta
   const sop = inst.sopInstanceUID;
   if (!sop) throw new media.DicomError('The DICOM object has no SOP Instance UID.');
   // Objects without study/series UIDs (allowed in some test objects) get stable stand-ins.
-  const studyUid = inst.studyInstanceUID ?? `${sop}.study`;
-  const seriesUid = inst.seriesInstanceUID ?? `${sop}.series`;
+  const studyUid = inst.studyInstanceUID ?? standInUid(sop, 'study');
+  const seriesUid = inst.seriesInstanceUID ?? standInUid(sop, 'series');
   const deidCounts = Object.fromEntries(Object.entries(result.report).filter(([, v]) => typeof v === 'number')) as Record<string, number>;
 
   const seen = await deps.db.selectFrom('dicom_instances').select(['id', 'series_id']).where('project_id', '=', run.project_id).where('sop_instance_uid', '=', sop).executeTakeFirst();
