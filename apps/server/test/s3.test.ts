@@ -1,9 +1,10 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLASSIFY_SCHEMA, Client, formWith, makePng, startTestServer, type TestServer } from './harness.js';
+import { fetchFrame, SHARED, waitForRun } from './ingest-helpers.js';
 
 interface S3rverInstance {
   run(): Promise<{ address: string; port: number }>;
@@ -58,4 +59,23 @@ describe('server on S3-compatible blob storage (s3rver in-process)', () => {
     expect(objects.filter((f) => f.includes('blobs/')).length).toBe(1);
     expect(readdirSync(path.join(ts.dataDir, 'tmp'))).toEqual([]);
   });
+
+  it('ingests a DICOM series into the bucket and serves its frames and thumbnail from there', async () => {
+    const p = await admin.post('/api/projects', { name: 'S3 imaging', labelSchema: CLASSIFY_SCHEMA });
+    const t = await admin.post(`/api/projects/${p.body.id}/tasks`, { name: 'T' });
+    const dir = path.join(SHARED, 'dicom/series/pydicom_CT5N_16x16');
+    const names = readdirSync(dir);
+    const up = await admin.post(`/api/tasks/${t.body.id}/uploads`, formWith(names.map((n) => ({ name: n, data: readFileSync(path.join(dir, n)) }))));
+    expect(up.status).toBe(202);
+    const { run, files } = await waitForRun(admin, up.body.run.id);
+    expect(run.state).toBe('done');
+    const asset = (await admin.get(`/api/assets/${files[0].assetId}`)).body;
+    expect(asset).toMatchObject({ modality: 'volume', frameCount: 5, hasThumbnail: true });
+    const frame = await fetchFrame(admin, asset.id, 2);
+    expect(frame.length).toBe(16 * 16 * 2);
+    const objects = walk(path.join(work, 'caliper-it')).filter((f) => f.includes('blobs/') && !f.endsWith('._S3rver_metadata.json') && !f.endsWith('._S3rver_object.md5'));
+    // 5 de-identified instances + 5 frames + 1 thumbnail (+ the PNG of the first test)
+    expect(objects.length).toBeGreaterThanOrEqual(11);
+    expect(walk(path.join(ts.dataDir, 'tmp')).length).toBe(0);
+  }, 60_000);
 });
