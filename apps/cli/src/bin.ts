@@ -108,11 +108,14 @@ async function main(argv: string[]) {
 
   if (cmd === 'worker') {
     const worker = await startWorker(config);
+    // The queue's poll timer does not hold the process open; the worker runs until stopped.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
     out(`Caliper worker is running (${config.database.kind === 'postgres' ? 'pg-boss on PostgreSQL' : 'database queue on SQLite'}).`);
     let closing = false;
     const stop = () => {
       if (closing) return;
       closing = true;
+      clearInterval(keepAlive);
       worker.close().then(() => process.exit(0), () => process.exit(1));
     };
     process.on('SIGINT', stop);

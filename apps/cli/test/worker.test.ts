@@ -48,6 +48,9 @@ describe('caliper worker', () => {
 
       worker = start(['worker'], {}, /Caliper worker is running/);
       await worker.line;
+      // It keeps running while idle (it waits for work instead of exiting).
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(worker.child.exitCode).toBeNull();
       const t0 = Date.now();
       while ((await state()) !== 'done') {
         if (Date.now() - t0 > 20_000) throw new Error('the worker did not finish the run');

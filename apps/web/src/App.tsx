@@ -8,6 +8,7 @@ import { ProjectsPage } from './pages/Projects';
 import { NewProjectPage } from './pages/NewProject';
 import { ProjectPage } from './pages/Project';
 import { TaskPage } from './pages/Task';
+import { ReviewBurnedInPage } from './pages/ReviewBurnedIn';
 import { QueuePage } from './pages/Queue';
 import { UsersPage } from './pages/Users';
 import { AccountPage } from './pages/Account';
@@ -57,6 +58,7 @@ export const router = createBrowserRouter([
           { path: '/projects', element: <ProjectsPage /> },
           { path: '/projects/new', element: <NewProjectPage /> },
           { path: '/projects/:projectId', element: <ProjectPage /> },
+          { path: '/projects/:projectId/review-burned-in', element: <ReviewBurnedInPage /> },
           { path: '/projects/:projectId/:tab', element: <ProjectPage /> },
           { path: '/tasks/:taskId', element: <TaskPage /> },
           { path: '/queue', element: <QueuePage /> },

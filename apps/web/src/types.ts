@@ -70,8 +70,153 @@ export interface Asset {
     channels?: number;
     characters?: number;
     lines?: number;
+    imaging?: ImagingMeta;
   };
   createdAt: string;
+  /** Stored frames (slices) of an imaging asset; 0 for others. */
+  frameCount?: number;
+  hasThumbnail?: boolean;
+  /** 'burned-in' while a reviewer has not confirmed the pixels hold no identifying text. */
+  hold?: string | null;
+}
+
+// ---- imaging ingest (apps/server/src/services/ingest) ----
+
+export type FrameDtype = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32' | 'float64';
+
+export interface WindowPreset {
+  name: string;
+  center: number;
+  width: number;
+}
+
+/** asset.metadata.imaging: what a viewer needs to draw the stored frames. */
+export interface ImagingMeta {
+  kind: 'volume' | 'stack' | 'cine' | 'image' | 'object';
+  source: 'dicom' | 'nifti' | 'raster';
+  modality: string;
+  /** [columns, rows, frames] */
+  dims: [number, number, number];
+  timepoints: number;
+  samples: 1 | 3 | 4;
+  dtype: FrameDtype;
+  photometric: string;
+  /** [column spacing, row spacing, slice step] in mm */
+  spacing: [number, number, number] | null;
+  /** voxel (column, row, frame) → patient LPS mm, row-major 4×4 */
+  affineLps: number[][] | null;
+  rescale: { slope: number; intercept: number };
+  windows: WindowPreset[];
+  valueRange: [number, number] | null;
+  frameTimesMs: number[] | null;
+  frameRate: number | null;
+  issues: { code: string; message: string }[];
+  flags: string[];
+  seriesId?: string;
+  studyId?: string;
+  sopClassUid?: string;
+  referencedSeriesIds?: string[];
+}
+
+export type IngestState = 'queued' | 'running' | 'done' | 'failed';
+export type IngestFileStatus = 'pending' | 'stored' | 'duplicate' | 'rejected' | 'skipped' | 'expanded';
+
+export interface IngestSummary {
+  assetsCreated: number;
+  assetsUpdated: number;
+  instancesStored: number;
+  duplicates: number;
+  rejected: number;
+  skipped: number;
+  flaggedBurnedIn: number;
+  redacted: number;
+  deid: Partial<Record<'removed' | 'emptied' | 'replaced' | 'uidsRemapped' | 'datesShifted' | 'cleaned' | 'privateRemoved' | 'privateKept', number>>;
+  seriesIssues: Record<string, number>;
+}
+
+export interface IngestRun {
+  id: string;
+  taskId: string;
+  state: IngestState;
+  phase: string;
+  filesTotal: number;
+  filesDone: number;
+  bytesTotal: number;
+  bytesDone: number;
+  /** The server may omit counts that are still zero. */
+  summary: Partial<IngestSummary>;
+  error: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface IngestFile {
+  index: number;
+  parentIndex: number | null;
+  name: string;
+  size: number;
+  status: IngestFileStatus;
+  kind: string | null;
+  detail: string | null;
+  assetId: string | null;
+  flags: string[];
+}
+
+export interface IngestRunDetail {
+  run: IngestRun;
+  files: IngestFile[];
+}
+
+export interface Series {
+  id: string;
+  seriesUid: string;
+  modality: string;
+  description: string;
+  number: number | null;
+  instanceCount: number;
+  assets: Asset[];
+}
+
+export interface Study {
+  id: string;
+  studyUid: string;
+  /** Pseudonym assigned at de-identification. */
+  patientId: string;
+  studyDate: string;
+  description: string;
+  series: Series[];
+}
+
+export const DEID_OPTIONS = [
+  'retainLongitudinalTemporalModifiedDates',
+  'retainPatientCharacteristics',
+  'retainDeviceIdentity',
+  'retainInstitutionIdentity',
+  'retainUids',
+  'cleanDescriptors',
+  'retainSafePrivate',
+  'keepPrivateTags',
+] as const;
+export type DeidOption = (typeof DEID_OPTIONS)[number];
+
+export interface RedactionRect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface RedactionRule {
+  manufacturer?: string;
+  model?: string;
+  rows?: number;
+  columns?: number;
+  rects: RedactionRect[];
+}
+
+export interface DeidSettings {
+  settings: Partial<Record<DeidOption, boolean>>;
+  redactions: RedactionRule[];
 }
 
 export type JobStage = 'annotation' | 'review' | 'acceptance';

@@ -80,7 +80,8 @@ export async function buildApp(deps: Deps, opts: { logger?: boolean } = {}): Pro
     // A file over the limit is truncated and marked; ingestUpload rejects it on its own (413 in
     // `rejected`) instead of a request-level error after the other files were already stored.
     throwFileSizeLimit: false,
-    limits: { fileSize: deps.config.maxUploadBytes, files: 1000, fields: 20, fieldSize: 64 * 1024, parts: 1100 },
+    // A study folder holds thousands of slices: up to 100 000 files per request.
+    limits: { fileSize: deps.config.maxUploadBytes, files: 100_000, fields: 20, fieldSize: 64 * 1024, parts: 100_100 },
   });
   await app.register(fastifySwagger, {
     openapi: {

@@ -4,6 +4,7 @@ import { api, ApiError, enc, errorMessage, type FieldError } from '../api';
 import { useAuth } from '../auth';
 import { ErrorAlert, formatDate, Loading, useLoad } from '../components/ui';
 import { Markdown } from '../components/Markdown';
+import { DeidSettingsTab } from '../imaging/DeidSettings';
 import { SchemaEditor } from '../schema/SchemaEditor';
 import { schemaErrors, toDraft, toSchema, validateDraft, type DraftLabel } from '../schema/draft';
 import { PROJECT_ROLES, type Items, type Member, type Project, type ProjectRole, type Task } from '../types';
@@ -14,6 +15,7 @@ const TABS = [
   { id: 'labels', label: 'Labels' },
   { id: 'members', label: 'Members' },
   { id: 'tasks', label: 'Tasks' },
+  { id: 'deid', label: 'De-identification' },
 ] as const;
 
 export function ProjectPage() {
@@ -30,6 +32,7 @@ export function ProjectPage() {
       </div>
     );
   const canManage = project.myRole === 'manager' || user?.systemRole === 'admin';
+  const canReview = canManage || project.myRole === 'reviewer';
 
   return (
     <div className="page">
@@ -43,6 +46,11 @@ export function ProjectPage() {
             {project.myRole && project.myRole !== 'admin' ? `Your role: ${project.myRole}` : 'Administrator access'} · updated {formatDate(project.updatedAt)}
           </div>
         </div>
+        {canReview && (
+          <Link className="btn" to={`/projects/${project.id}/review-burned-in`} data-testid="review-link">
+            Burned-in review queue
+          </Link>
+        )}
       </div>
       <nav className="tabs" aria-label="Project sections">
         {TABS.map((t) => (
@@ -55,6 +63,7 @@ export function ProjectPage() {
       {tab === 'labels' && <LabelsTab project={project} canManage={canManage} onSaved={setData} />}
       {tab === 'members' && <MembersTab project={project} canManage={canManage} />}
       {tab === 'tasks' && <TasksTab project={project} canManage={canManage} />}
+      {tab === 'deid' && <DeidSettingsTab projectId={project.id} canManage={canManage} />}
     </div>
   );
 }

@@ -1,10 +1,11 @@
-import { useRef, useState, type DragEvent, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { api, ApiError, enc } from '../api';
 import { useAuth } from '../auth';
 import { ErrorAlert, formatBytes, formatDate, Loading, ProgressBar, StateBadge, useLoad } from '../components/ui';
-import { fromDataTransfer, fromFileList, useUploader, type UploadItem } from '../upload';
-import type { Asset, Items, Job, Member, Project, Task } from '../types';
+import { IngestPanel } from '../imaging/IngestPanel';
+import { StudyBrowser } from '../imaging/StudyBrowser';
+import type { Asset, Items, Job, Member, Project, Study, Task } from '../types';
 import { NotFound } from './NotFound';
 
 interface TaskContext {
@@ -33,6 +34,13 @@ export function TaskPage() {
     [taskId],
   );
   const jobs = useLoad((signal) => api.get<Items<Job>>(`/api/tasks/${enc(taskId)}/jobs`, { signal }), [taskId]);
+  const studies = useLoad(
+    (signal) => api.get<Items<Study>>(`/api/tasks/${enc(taskId)}/studies`, { signal }).catch((e: unknown) => {
+      if (e instanceof ApiError && (e.status === 403 || e.status === 404)) return null;
+      throw e;
+    }),
+    [taskId],
+  );
 
   if (ctx.error instanceof ApiError && ctx.error.status === 404) return <NotFound />;
   if (!ctx.data)
@@ -49,6 +57,7 @@ export function TaskPage() {
     ctx.reload();
     assets.reload();
     jobs.reload();
+    studies.reload();
   };
 
   return (
@@ -77,7 +86,20 @@ export function TaskPage() {
         )}
       </div>
 
-      {canManage && <UploadCard taskId={task.id} onSettled={refreshAll} />}
+      {canManage && <IngestPanel taskId={task.id} onSettled={refreshAll} />}
+
+      {studies.data && studies.data.items.length > 0 && (
+        <section className="section">
+          <div className="section-title">
+            <h2>Studies and series</h2>
+            <span className="muted small">
+              {studies.data.items.length} {studies.data.items.length === 1 ? 'study' : 'studies'} · {studies.data.items.reduce((n, st) => n + st.series.length, 0)} series
+            </span>
+          </div>
+          <StudyBrowser studies={studies.data.items} />
+        </section>
+      )}
+      <ErrorAlert error={studies.error} />
 
       <JobsSection task={task} members={members} canManage={canManage} jobs={jobs.data?.items ?? null} error={jobs.error} reload={refreshAll} unassigned={unassignedCount(task, jobs.data?.items)} />
 
@@ -135,114 +157,16 @@ function unassignedCount(task: Task, jobs: Job[] | undefined): number | null {
 
 function describeAsset(a: Asset): string {
   const m = a.metadata ?? {};
+  const im = m.imaging;
+  if (im) {
+    const hold = a.hold === 'burned-in' ? ' · held for burned-in review' : '';
+    return `${im.kind} · ${im.modality} · ${im.dims[0]} × ${im.dims[1]}${im.dims[2] > 1 ? ` × ${im.dims[2]}` : ''} · ${im.dtype}${hold}`;
+  }
   if (a.modality === 'image' && m.width && m.height) {
     return `${m.width} × ${m.height}${m.bitDepth ? ` · ${m.bitDepth}-bit` : ''}${m.channels ? ` · ${m.channels} ch` : ''}`;
   }
   if (a.modality === 'text') return [m.characters != null ? `${m.characters} characters` : '', m.lines != null ? `${m.lines} lines` : ''].filter(Boolean).join(' · ');
   return '';
-}
-
-function UploadCard({ taskId, onSettled }: { taskId: string; onSettled: () => void }) {
-  const { items, add, clearFinished, busy } = useUploader(`/api/tasks/${enc(taskId)}/assets`, onSettled);
-  const [over, setOver] = useState(false);
-  const fileRef = useRef<HTMLInputElement>(null);
-  const folderRef = useRef<HTMLInputElement>(null);
-  const done = items.filter((i) => i.status === 'done').length;
-  const failed = items.filter((i) => i.status === 'error').length;
-
-  const onDrop = async (e: DragEvent) => {
-    e.preventDefault();
-    setOver(false);
-    add(await fromDataTransfer(e.dataTransfer));
-  };
-
-  return (
-    <section className="section">
-      <div className="section-title">
-        <h2>Upload data</h2>
-        {items.length > 0 && (
-          <span className="muted small" data-testid="upload-summary">
-            {done} uploaded · {failed} rejected · {items.length - done - failed} remaining
-            {!busy && (
-              <button className="btn btn-sm btn-ghost" onClick={clearFinished} style={{ marginLeft: 8 }}>
-                Clear list
-              </button>
-            )}
-          </span>
-        )}
-      </div>
-      <div className="card card-body">
-        <div
-          className={`dropzone ${over ? 'over' : ''}`}
-          onDragOver={(e) => {
-            e.preventDefault();
-            setOver(true);
-          }}
-          onDragLeave={() => setOver(false)}
-          onDrop={(e) => void onDrop(e)}
-          data-testid="dropzone"
-        >
-          <div>Drop files or folders here: images and text documents. Each file is checked by the server; a rejected file shows why.</div>
-          <div className="row">
-            <button type="button" className="btn" onClick={() => fileRef.current?.click()} data-testid="choose-files">
-              Choose files
-            </button>
-            <button type="button" className="btn" onClick={() => folderRef.current?.click()} data-testid="choose-folder">
-              Choose folder
-            </button>
-          </div>
-          <input
-            ref={fileRef}
-            type="file"
-            multiple
-            hidden
-            data-testid="file-input"
-            onChange={(e) => {
-              add(fromFileList(e.target.files));
-              e.target.value = '';
-            }}
-          />
-          <input
-            ref={folderRef}
-            type="file"
-            hidden
-            data-testid="folder-input"
-            {...{ webkitdirectory: '', directory: '' }}
-            onChange={(e) => {
-              add(fromFileList(e.target.files));
-              e.target.value = '';
-            }}
-          />
-        </div>
-        {items.length > 0 && (
-          <div className="upload-list" data-testid="upload-list">
-            {items.map((it) => (
-              <UploadRow key={it.id} item={it} />
-            ))}
-          </div>
-        )}
-      </div>
-    </section>
-  );
-}
-
-function UploadRow({ item }: { item: UploadItem }) {
-  const status =
-    item.status === 'done' ? 'Uploaded' : item.status === 'error' ? `Rejected${item.httpStatus ? ` (${item.httpStatus})` : ''}` : item.status === 'uploading' ? `${Math.round((item.loaded / Math.max(1, item.total)) * 100)}%` : 'Waiting';
-  return (
-    <div className="upload-item" data-testid="upload-item" data-status={item.status} data-name={item.path}>
-      <span className="name mono" title={item.path}>
-        {item.path}
-      </span>
-      <ProgressBar value={item.status === 'done' ? 1 : item.loaded} max={item.status === 'done' ? 1 : Math.max(1, item.total)} tone={item.status === 'done' ? 'ok' : item.status === 'error' ? 'err' : undefined} label={`Upload of ${item.path}`} />
-      <span className={`status ${item.status === 'done' ? 'ok' : item.status === 'error' ? 'bad' : ''}`}>{status}</span>
-      {item.error && (
-        <span className="err" data-testid="upload-error">
-          {item.error}
-        </span>
-      )}
-    </div>
-  );
 }
 
 function JobsSection({

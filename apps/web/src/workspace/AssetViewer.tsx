@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { enc } from '../api';
 import type { Asset } from '../types';
+import { SliceViewer, canShowSlices, loadFrame } from '../imaging/SliceViewer';
 
 const textCache = new Map<string, string>();
 
@@ -10,6 +11,13 @@ export function mediaUrl(assetId: string): string {
 
 export function AssetViewer({ asset }: { asset: Asset }) {
   if (asset.modality === 'text' || asset.mediaType.startsWith('text/')) return <TextViewer asset={asset} />;
+  // Frame-based imaging (DICOM, NIfTI, 16-bit PNG/TIFF): drawn from the stored frames at true bit depth.
+  if (canShowSlices(asset))
+    return (
+      <div style={{ position: 'absolute', inset: 12 }}>
+        <SliceViewer asset={asset} />
+      </div>
+    );
   return <ImageViewer asset={asset} />;
 }
 
@@ -100,6 +108,11 @@ function TextViewer({ asset }: { asset: Asset }) {
 /** Warms the browser cache for the next asset so moving on feels instant. */
 export function preload(asset: Asset | undefined): void {
   if (!asset) return;
+  if (canShowSlices(asset)) {
+    const meta = asset.metadata.imaging!;
+    void loadFrame(asset.id, Math.floor((asset.frameCount ?? 1) / 2), meta).catch(() => undefined);
+    return;
+  }
   if (asset.modality === 'image') {
     const img = new Image();
     img.src = mediaUrl(asset.id);

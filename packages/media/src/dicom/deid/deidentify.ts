@@ -1,8 +1,11 @@
 // DICOM de-identification: PS3.15 Annex E Basic Application Level Confidentiality Profile.
 //
 // Every action comes from the generated PROFILE_TABLE (scripts/gen-deid-table.mjs); no row
-// is typed by hand. dcmjs parses and re-encodes the data set; the top-level Pixel Data
-// element is copied byte for byte from the input (see pixel-span.ts).
+// is typed by hand. The rules live in rules.ts (RuleEngine) and are applied by one of two
+// paths giving the same de-identified data set: the byte-level fast path (fast-path.ts) for
+// Part-10 implicit/explicit VR LE and encapsulated syntaxes, and dcmjs (parse, edit, re-encode;
+// the top-level Pixel Data element is copied byte for byte, see pixel-span.ts) for everything
+// else and whatever the fast path declines.
 //
 // Rule for combined action codes. The standard lists X/Z, X/D, Z/D, X/Z/D and X/Z/U* where
 // the right choice depends on the IOD; the table puts a D in the code exactly when some IOD
@@ -31,8 +34,8 @@
 // implicit/explicit VR LE and encapsulated syntaxes keep their transfer syntax and Pixel Data
 // bytes; deflate and big endian are written as Explicit VR Little Endian (big-endian OW/OF/OL/OD
 // Pixel Data is byte-swapped, so the decoded pixels are unchanged).
-import dcmjs from 'dcmjs';
-import type { DcmjsDataset, DcmjsElement } from 'dcmjs';
+import { dcmjsLib } from './dcmjs-lazy.js';
+import type { DcmjsDicomDict, DcmjsDataset, DcmjsElement } from 'dcmjs';
 import { explicitHeader, topLevelLayout } from './pixel-span.js';
 import { type DeidSettings, resolveSettings } from './settings.js';
 import { dayOffset } from './dates.js';
@@ -58,11 +61,6 @@ import {
   isPrivateTag,
 } from './rules.js';
 import { FastPathUnsupported, deidentifyFast, fastPathApplies } from './fast-path.js';
-
-// dcmjs warnings can echo attribute values (PHI); logs never contain PHI, so silence dcmjs's
-// root logger and its named loggers (e.g. "validation.dcmjs").
-dcmjs.log.setLevel('silent');
-for (const logger of Object.values(dcmjs.log.getLoggers())) logger.setLevel('silent');
 
 export class DicomDeidError extends Error {
   override readonly name = 'DicomDeidError';
@@ -262,9 +260,9 @@ export function deidentifyDicomUsing(
 
 function deidentifyWithDcmjs(prepared: PreparedInput, opts: DeidOptions, settings: DeidSettings): DeidResult {
   const bytes = prepared.bytes;
-  let parsed: ReturnType<typeof dcmjs.data.DicomMessage.readFile>;
+  let parsed: DcmjsDicomDict;
   try {
-    parsed = dcmjs.data.DicomMessage.readFile(new Uint8Array(bytes).buffer, { ignoreErrors: true });
+    parsed = dcmjsLib().data.DicomMessage.readFile(new Uint8Array(bytes).buffer, { ignoreErrors: true });
   } catch {
     // dcmjs messages may quote attribute values, so they are not passed on.
     throw new DicomDeidError('The input has a DICOM marker but its data set could not be parsed.');

@@ -19,7 +19,7 @@
 // cleaned descriptors, burned-in / identity attributes), re-encoded short-VR values over 64 KiB,
 // and malformed or truncated data.
 import { Buffer } from 'node:buffer';
-import dcmjs from 'dcmjs';
+import { dcmjsLib } from './dcmjs-lazy.js';
 import type { DcmjsDataset } from 'dcmjs';
 import { dayOffset } from './dates.js';
 import { EXPLICIT_BE, IMPLICIT_LE, type PreparedInput } from './input.js';
@@ -92,7 +92,7 @@ function dictionaryVr(tag: number): string | null {
   let vr = dictVrCache.get(tag);
   if (vr !== undefined) return vr;
   const h = tagHex(tag);
-  const entry = dcmjs.data.DicomMetaDictionary.dictionary[`(${h.slice(0, 4)},${h.slice(4)})`];
+  const entry = dcmjsLib().data.DicomMetaDictionary.dictionary[`(${h.slice(0, 4)},${h.slice(4)})`];
   let v = entry?.vr ?? null;
   if (v === 'xs') v = 'US';
   else if (v === 'ox') v = 'OW';

@@ -10,8 +10,8 @@
 // Little Endian: YBR_FULL_422 becomes YBR_FULL (the decoder upsamples chroma), YBR_ICT/YBR_RCT
 // become RGB (the codec applies the colour transform), PlanarConfiguration 0; NumberOfFrames
 // and LossyImageCompression are kept. BurnedInAnnotation is set to NO only when a rule applied.
-import dcmjs from 'dcmjs';
-import type { DcmjsDataset } from 'dcmjs';
+import { dcmjsLib } from './dcmjs-lazy.js';
+import type { DcmjsDicomDict, DcmjsDataset } from 'dcmjs';
 import { readDicom } from '../read/read.js';
 import { decodeFramesAsync } from '../read/decode.js';
 import { DicomDeidError } from './deidentify.js';
@@ -183,9 +183,9 @@ function rewrite(
   bytes: Uint8Array,
   edit: (dict: DcmjsDataset, meta: DcmjsDataset) => void,
 ): Uint8Array {
-  let parsed: ReturnType<typeof dcmjs.data.DicomMessage.readFile>;
+  let parsed: DcmjsDicomDict;
   try {
-    parsed = dcmjs.data.DicomMessage.readFile(new Uint8Array(bytes).buffer, { ignoreErrors: true });
+    parsed = dcmjsLib().data.DicomMessage.readFile(new Uint8Array(bytes).buffer, { ignoreErrors: true });
   } catch {
     throw new DicomDeidError('The file to redact could not be parsed for re-writing.');
   }

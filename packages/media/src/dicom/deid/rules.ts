@@ -192,19 +192,54 @@ export function emptyReport(): DeidReport {
 
 /** True for an odd (private) group, given the tag as 8 uppercase hex digits. */
 export function isPrivateTag(tag: string): boolean {
-  return parseInt(tag.slice(3, 4), 16) % 2 === 1;
+  const c = tag.charCodeAt(3); // last hex digit of the group
+  return (c <= 57 ? c - 48 : (c | 0x20) - 87) % 2 === 1;
+}
+
+/** Decisions per settings combination, keyed by tag + VR (they depend on nothing else). */
+const decisionCaches = new Map<string, Map<string, Decision>>();
+
+/**
+ * HMAC results (remapped UIDs, pseudonyms) of the last (secret, project) pair: files of one
+ * series share most UIDs. Bounded; replaced when another secret or project comes along.
+ */
+let hmacCache: { secret: string; projectId: string; values: Map<string, string> } | null = null;
+const HMAC_CACHE_LIMIT = 4096;
+
+function cachedHmac(secret: string, projectId: string, key: string, compute: () => string): string {
+  if (!hmacCache || hmacCache.secret !== secret || hmacCache.projectId !== projectId) {
+    hmacCache = { secret, projectId, values: new Map() };
+  }
+  let v = hmacCache.values.get(key);
+  if (v === undefined) {
+    v = compute();
+    if (hmacCache.values.size >= HMAC_CACHE_LIMIT) hmacCache.values.clear();
+    hmacCache.values.set(key, v);
+  }
+  return v;
 }
 
 /** Decides and counts the action for each element, and transforms values; one per file. */
 export class RuleEngine {
   readonly report: DeidReport = emptyReport();
-  private readonly cache = new Map<string, Decision>();
+  private readonly cache: Map<string, Decision>;
   constructor(
     private readonly secret: string,
     private readonly projectId: string,
     private readonly settings: DeidSettings,
     private readonly days: number,
-  ) {}
+  ) {
+    const key = Object.keys(settings)
+      .sort()
+      .map((k) => `${k}=${String(settings[k as keyof DeidSettings])}`)
+      .join(',');
+    let cache = decisionCaches.get(key);
+    if (!cache) {
+      cache = new Map();
+      decisionCaches.set(key, cache);
+    }
+    this.cache = cache;
+  }
 
   /**
    * The decision for a standard or private element at any depth (the top-level special cases,
@@ -257,11 +292,11 @@ export class RuleEngine {
   }
 
   uid(uid: string): string {
-    return remapUid(uid, this.secret, this.projectId);
+    return cachedHmac(this.secret, this.projectId, `u:${uid}`, () => remapUid(uid, this.secret, this.projectId));
   }
 
   pseudonym(patientId: string): string {
-    return patientPseudonym(patientId, this.secret, this.projectId);
+    return cachedHmac(this.secret, this.projectId, `p:${patientId}`, () => patientPseudonym(patientId, this.secret, this.projectId));
   }
 
   /** PatientID inside a sequence item: the pseudonym of its first value. */
