@@ -153,6 +153,18 @@ describe('imaging ingest', () => {
     // The neighbouring slices hold 8 HU (z 1.26) and -23 HU (z 6.26) at that voxel (pydicom).
     await expect.poll(() => viewer.getByTestId('pixel-readout').textContent()).toMatch(/\(8, 8\) = (8 HU.*LPS -68\.3, -139\.1, 1\.3 mm|-23 HU.*LPS -68\.3, -139\.1, 6\.3 mm)/);
     await expect.poll(() => canvasDigest(page)).not.toBe(before);
+    // Right-drag changes window and level (sideways: width, down: center).
+    const wl = viewer.getByTestId('window-values');
+    expect(await wl.textContent()).toBe('C 40 W 400');
+    const beforeWl = await canvasDigest(page);
+    await page.mouse.down({ button: 'right' });
+    await page.mouse.move(box.x + box.width / 2 + 60, box.y + box.height / 2 + 40, { steps: 4 });
+    await page.mouse.up({ button: 'right' });
+    await expect.poll(() => wl.textContent()).not.toBe('C 40 W 400');
+    expect(await viewer.getByTestId('window-preset').inputValue()).toBe('custom');
+    await expect.poll(() => canvasDigest(page)).not.toBe(beforeWl);
+    await viewer.getByTestId('window-preset').selectOption('0');
+    await expect.poll(() => wl.textContent()).toBe('C 40 W 400');
     await viewer.getByTestId('slice-stage').press('ArrowUp');
     await expect.poll(() => counter.textContent()).toBe('3 / 5');
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
@@ -193,6 +205,9 @@ describe('imaging ingest', () => {
     await rule.getByTestId('rect-width').first().fill('0'); // refused by the server (min 1)
     await page.getByTestId('deid-save').click();
     await page.getByTestId('deid-error').waitFor();
+    expect(await rule.getByTestId('rule-error').textContent()).toBeTruthy(); // shown next to the rule
+    await page.getByTestId('deid-error').scrollIntoViewIfNeeded();
+    await screenshot(page, 'ingest-05b-deid-error');
     await rule.getByTestId('rect-width').first().fill('640');
     await page.getByTestId('deid-save').click();
     await page.getByTestId('deid-saved').waitFor();

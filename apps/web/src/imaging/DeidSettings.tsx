@@ -103,8 +103,11 @@ export function DeidSettingsTab({ projectId, canManage }: { projectId: string; c
     }
   };
 
-  const fieldErrors = saveError instanceof ApiError ? saveError.errors : [];
-  const errAt = (path: string) => fieldErrors.filter((e) => e.path === path || e.path.startsWith(`${path}.`)).map((e) => e.message);
+  // Validation paths come as "body.redactions.0.rects.0.width".
+  const fieldErrors = (saveError instanceof ApiError ? saveError.errors : []).map((e) => ({ ...e, path: e.path.replace(/^body\./, '') }));
+  const errAt = (path: string) =>
+    fieldErrors.filter((e) => e.path === path || e.path.startsWith(`${path}.`)).map((e) => (e.path === path ? e.message : `${describePath(e.path.slice(path.length + 1))}: ${e.message}`));
+  const hasErr = (path: string) => fieldErrors.some((e) => e.path === path);
   const ro = !canManage;
 
   return (
@@ -191,7 +194,7 @@ export function DeidSettingsTab({ projectId, canManage }: { projectId: string; c
                     <tr key={k} data-testid="rule-rect">
                       {(['x', 'y', 'width', 'height'] as const).map((f) => (
                         <td key={f}>
-                          <input className="input input-sm num-input" inputMode="numeric" value={q[f]} onChange={(e) => patchRect(i, k, { [f]: e.target.value })} aria-label={`Rectangle ${k + 1} ${f}`} data-testid={`rect-${f}`} />
+                          <input className={`input input-sm num-input ${hasErr(`redactions.${i}.rects.${k}.${f}`) ? 'invalid' : ''}`} inputMode="numeric" value={q[f]} onChange={(e) => patchRect(i, k, { [f]: e.target.value })} aria-label={`Rectangle ${k + 1} ${f}`} data-testid={`rect-${f}`} />
                         </td>
                       ))}
                       <td className="right">
@@ -254,6 +257,12 @@ export function DeidSettingsTab({ projectId, canManage }: { projectId: string; c
       <ErrorAlert error={saveError} testId="deid-error" />
     </div>
   );
+}
+
+/** "0.width" → "Rectangle 1 width". */
+function describePath(rest: string): string {
+  const m = /^(\d+)\.(\w+)$/.exec(rest);
+  return m ? `Rectangle ${Number(m[1]) + 1} ${m[2]}` : rest;
 }
 
 function FieldErrs({ messages }: { messages: string[] }) {

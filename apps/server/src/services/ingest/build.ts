@@ -6,9 +6,10 @@ import { collectBlobs } from '../assets.js';
 import { autoWindow, type ImagingKind, type ImagingMeta, upsertAsset, valueRange, type WindowPreset, windowPresets } from './assets.js';
 import type { InstanceHeader } from './dicom.js';
 import { objectClassName } from './dicom.js';
-import { dtypeOf, type FrameArray, putBytes, storeFrame, type StoredFrame } from './frames.js';
+import { dtypeOf, type FrameArray, loadFrame, putBytes, storeFrame, type StoredFrame } from './frames.js';
 import { IngestError } from './images.js';
 import { thumbnailOf } from './thumbnail.js';
+import { decodedFrames } from './decode.js';
 
 export async function readBlob(deps: Deps, sha256: string): Promise<Uint8Array> {
   const stream = await deps.blobs.get(sha256);
@@ -63,20 +64,7 @@ async function decodeInstance(deps: Deps, inst: Inst): Promise<{ frames: FrameAr
   const media = await import('@caliper/media');
   const bytes = await readBlob(deps, inst.row.sha256);
   const dicom = media.readDicom(bytes);
-  const decoded = await media.decodeFramesAsync(dicom);
-  const [nFrames, rows, cols] = decoded.shape;
-  const samples = decoded.shape.length === 4 ? decoded.shape[3] : 1;
-  if (samples === 3) {
-    const rgb = media.toRgb(decoded, dicom);
-    const per = rows * cols * 3;
-    const frames: FrameArray[] = [];
-    for (let f = 0; f < nFrames; f++) frames.push(rgb.data.subarray(f * per, (f + 1) * per));
-    return { frames, samples: 3, dicom };
-  }
-  const per = rows * cols;
-  const frames: FrameArray[] = [];
-  for (let f = 0; f < nFrames; f++) frames.push(decoded.data.subarray(f * per, (f + 1) * per));
-  return { frames, samples: 1, dicom };
+  return { ...(await decodedFrames(dicom)), dicom };
 }
 
 function fileWindows(h: InstanceHeader): WindowPreset[] {
@@ -96,17 +84,26 @@ interface FrameSource {
  * Decodes the frames in order and stores each as a chunk. When the instances disagree on the
  * rescale, values are stored rescaled as float32 (slope 1, intercept 0).
  */
-async function storeFrames(deps: Deps, sources: FrameSource[]) {
+async function collectFrames(deps: Deps, sources: FrameSource[]) {
   const slopes = new Set(sources.map((s) => `${s.inst.header.rescaleSlope}/${s.inst.header.rescaleIntercept}`));
   const types = new Set(sources.map((s) => `${s.inst.header.bitsAllocated}/${s.inst.header.bitsStored}/${s.inst.header.pixelRepresentation}`));
   // Slices that disagree on rescale or pixel type are stored as rescaled float32 values.
   const mixedRescale = slopes.size > 1 || (types.size > 1 && sources.every((s) => s.inst.header.samplesPerPixel === 1));
+  const first = sources[0]!.inst.header;
+  const rescale = mixedRescale ? { slope: 1, intercept: 0 } : { slope: first.rescaleSlope, intercept: first.rescaleIntercept };
+  const mid = Math.floor(sources.length / 2);
+  // The usual case: every frame was decoded and stored when its file was ingested.
+  const ready = sources.map((s) => s.inst.header.frames?.[s.frameIndex]);
+  const dtypes = new Set(sources.map((s) => s.inst.header.frameDtype));
+  if (!mixedRescale && ready.every(Boolean) && dtypes.size === 1 && first.frameDtype) {
+    const middle = await loadFrame(deps, ready[mid]!.sha256, first.frameDtype);
+    return { stored: ready as StoredFrame[], dtype: first.frameDtype, samples: first.frameSamples ?? 1, middle, rescale };
+  }
   const stored: StoredFrame[] = [];
   let cache: { id: string; decoded: Awaited<ReturnType<typeof decodeInstance>> } | null = null;
   let dtype: ReturnType<typeof dtypeOf> | null = null;
   let samples: 1 | 3 = 1;
   let middle: FrameArray | null = null;
-  const mid = Math.floor(sources.length / 2);
   for (let i = 0; i < sources.length; i++) {
     const s = sources[i]!;
     if (!cache || cache.id !== s.inst.row.id) {
@@ -131,8 +128,6 @@ async function storeFrames(deps: Deps, sources: FrameSource[]) {
     stored.push(await storeFrame(deps, frame));
     if (i === mid) middle = frame;
   }
-  const first = sources[0]!.inst.header;
-  const rescale = mixedRescale ? { slope: 1, intercept: 0 } : { slope: first.rescaleSlope, intercept: first.rescaleIntercept };
   return { stored, dtype: dtype ?? 'uint8', samples, middle, rescale };
 }
 
@@ -150,7 +145,7 @@ async function buildImaging(
   instanceIds: string[],
 ) {
   const first = sources[0]!.inst.header;
-  const { stored, dtype, samples, middle, rescale } = await storeFrames(deps, sources);
+  const { stored, dtype, samples, middle, rescale } = await collectFrames(deps, sources);
   const burned = sources.some((s) => s.inst.header.burnedIn);
   const redacted = sources.some((s) => s.inst.header.redacted);
   const flags = [...(burned ? ['burned-in'] : []), ...(redacted ? ['redacted'] : []), ...geometry.issues.map((i) => i.code)];

@@ -1,7 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { DicomInstance, DeidSettings, RedactionRule } from '@caliper/media';
 import type { Deps } from '../../deps.js';
-import { putBytes } from './frames.js';
+import { decodedFrames } from './decode.js';
+import { dtypeOf, type FrameDtype, putBytes, storeFrames, type StoredFrame } from './frames.js';
+import { IngestError } from './images.js';
 
 /** What we keep of a de-identified instance's header (no identifying attribute is among these). */
 export interface InstanceHeader {
@@ -29,6 +31,10 @@ export interface InstanceHeader {
   burnedIn: boolean;
   redacted: boolean;
   referencedSeriesUids: string[];
+  /** The decoded frames, stored when the file was ingested (image objects only). */
+  frames?: StoredFrame[];
+  frameDtype?: FrameDtype;
+  frameSamples?: 1 | 3;
 }
 
 /** SOP classes kept as non-image objects linked to their source series. */
@@ -166,8 +172,27 @@ export async function ingestDicomBytes(deps: Deps, run: { project_id: string; ta
   const seen = await deps.db.selectFrom('dicom_instances').select(['id', 'series_id']).where('project_id', '=', run.project_id).where('sop_instance_uid', '=', sop).executeTakeFirst();
   if (seen) return { status: 'duplicate', detail: 'This SOP Instance is already stored in the project; kept once.', flags, seriesId: seen.series_id, instanceId: seen.id, deid: deidCounts, redacted };
 
+  // Image objects are decoded now, once: a frame that cannot be decoded refuses the file here,
+  // and the series build later only arranges the stored frames.
+  if (objectClassName(header) === null) {
+    let decoded: Awaited<ReturnType<typeof decodedFrames>>;
+    try {
+      decoded = await decodedFrames(inst);
+    } catch (err) {
+      const why = err instanceof Error && (err.name === 'DicomError' || err.name === 'RasterError') ? err.message : 'unexpected decoder error';
+      throw new IngestError(`The pixel data could not be decoded: ${why}`);
+    }
+    if (decoded.frames.length > 0) {
+      header.frameDtype = dtypeOf(decoded.frames[0]!);
+      header.frameSamples = decoded.samples;
+      header.frames = await storeFrames(deps, decoded.frames);
+    }
+  }
   const blob = await putBytes(deps, bytes, 'application/dicom');
   const now = deps.clock.now().toISOString();
+  // Files of one series are ingested concurrently: two may create its study/series row at the
+  // same moment; the loser of that race (a unique violation) simply tries again.
+  for (let attempt = 0; ; attempt++) {
   try {
     return await deps.db.transaction().execute(async (trx) => {
       let study = await trx.selectFrom('dicom_studies').select('id').where('project_id', '=', run.project_id).where('study_uid', '=', studyUid).executeTakeFirst();
@@ -198,6 +223,13 @@ export async function ingestDicomBytes(deps: Deps, run: { project_id: string; ta
     // A concurrent run stored the same instance first: report it as a duplicate.
     const raced = await deps.db.selectFrom('dicom_instances').select(['id', 'series_id', 'sha256']).where('project_id', '=', run.project_id).where('sop_instance_uid', '=', sop).executeTakeFirst();
     if (raced) return { status: 'duplicate', detail: 'This SOP Instance is already stored in the project; kept once.', flags, seriesId: raced.series_id, instanceId: raced.id, deid: deidCounts, redacted };
+    if (attempt < 3 && isUniqueViolation(err)) continue;
     throw err;
   }
+  }
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }

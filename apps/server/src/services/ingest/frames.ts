@@ -2,10 +2,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { gunzip, gzip } from 'node:zlib';
 import type { Deps } from '../../deps.js';
 
 const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
 
 export type FrameDtype = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32' | 'float64';
 export type FrameArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
@@ -56,4 +57,41 @@ export async function storeFrame(deps: Deps, data: FrameArray): Promise<StoredFr
   const packed = await gzipAsync(raw, { level: 1 });
   const stored = await putBytes(deps, packed, 'application/octet-stream');
   return { ...stored, rawSize: raw.byteLength };
+}
+
+const CTORS = {
+  uint8: Uint8Array,
+  int8: Int8Array,
+  uint16: Uint16Array,
+  int16: Int16Array,
+  uint32: Uint32Array,
+  int32: Int32Array,
+  float32: Float32Array,
+  float64: Float64Array,
+} as const;
+
+/** Reads a stored frame back as its typed array. */
+export async function loadFrame(deps: Deps, sha256: string, dtype: FrameDtype): Promise<FrameArray> {
+  const stream = await deps.blobs.get(sha256);
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  const raw = await gunzipAsync(Buffer.concat(chunks));
+  const Ctor = CTORS[dtype];
+  const copy = new Uint8Array(raw.byteLength);
+  copy.set(raw);
+  return new Ctor(copy.buffer, 0, raw.byteLength / Ctor.BYTES_PER_ELEMENT);
+}
+
+/** Stores frames with a few writes in flight at once (the blob store's fsyncs overlap). */
+export async function storeFrames(deps: Deps, frames: FrameArray[], inFlight = 6): Promise<StoredFrame[]> {
+  const out: StoredFrame[] = new Array<StoredFrame>(frames.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < frames.length) {
+      const i = next++;
+      out[i] = await storeFrame(deps, frames[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, frames.length) }, lane));
+  return out;
 }

@@ -193,52 +193,86 @@ async function linkInstanceAssets(ctx: RunContext, assetOfInstance: Map<string, 
   }
 }
 
+/** Files handled at once: decoding, gzip and blob writes of one overlap the others' waits. */
+const FILE_CONCURRENCY = 4;
+
 async function processFiles(ctx: RunContext) {
   const { deps, run } = ctx;
   const all = await deps.db.selectFrom('ingest_files').selectAll().where('run_id', '=', run.id).orderBy('idx').execute();
   let nextIdx = all.reduce((m, f) => Math.max(m, f.idx), -1) + 1;
   const work = all.filter((f) => f.status === 'pending');
   const pairs = new Map<string, IngestFilesTable[]>();
-  while (work.length > 0) {
+  const inflight = new Set<Promise<void>>();
+  let transient: unknown = null;
+  const drain = () => Promise.all([...inflight]);
+
+  const handle = async (file: IngestFilesTable, run: () => Promise<Outcome | null>) => {
+    try {
+      const outcome = await run();
+      if (outcome) await ctx.record(file, outcome);
+    } catch (err) {
+      if (isTransient(err)) {
+        transient ??= err;
+        return;
+      }
+      await ctx.record(file, { status: 'rejected', kind: null, detail: describe(err), assetId: null, flags: [] });
+    }
+  };
+
+  while (work.length > 0 && transient === null) {
     const file = work.shift()!;
     const filePath = rawFilePath(deps, run.id, file.idx);
+    let kind: ReturnType<typeof classify>['kind'];
+    let format: ReturnType<typeof classify>['format'];
     try {
-      const head = await readHead(filePath);
-      const { kind, format } = classify(file.name, head);
-      if (kind === 'zip') {
-        if (file.parent_idx !== null) {
-          await ctx.record(file, { status: 'rejected', kind: 'zip', detail: 'Archives inside archives are not expanded; upload the inner archive itself.', assetId: null, flags: [] });
-          continue;
-        }
+      ({ kind, format } = classify(file.name, await readHead(filePath)));
+    } catch (err) {
+      await handle(file, () => Promise.reject(err instanceof Error ? err : new Error('unreadable')));
+      continue;
+    }
+    if (kind === 'zip') {
+      await drain();
+      await handle(file, async () => {
+        if (file.parent_idx !== null) return { status: 'rejected', kind: 'zip', detail: 'Archives inside archives are not expanded; upload the inner archive itself.', assetId: null, flags: [] };
         const children = await expandZip(ctx, file, filePath, nextIdx);
         nextIdx += children.length;
         work.unshift(...children.filter((c) => c.status === 'pending'));
+        return null;
+      });
+      continue;
+    }
+    if (kind === 'nifti-header' || kind === 'nifti-image') {
+      // Analyze/NIfTI pairs: wait for the other half, then read both.
+      const stem = pairStem(file.name);
+      const group = [...(pairs.get(stem) ?? []), file];
+      pairs.set(stem, group);
+      const other = work.find((f) => f.name !== file.name && pairStem(f.name) === stem && /\.(hdr|img)(\.gz)?$/i.test(f.name));
+      if (other) continue;
+      pairs.delete(stem);
+      if (group.length < 2) {
+        await ctx.record(file, { status: 'rejected', kind: 'nifti', detail: `"${file.name}" is half of an .hdr/.img pair; upload both files together.`, assetId: null, flags: [] });
         continue;
       }
-      if (kind === 'nifti-header' || kind === 'nifti-image') {
-        // Analyze/NIfTI pairs: wait for the other half, then read both.
-        const stem = pairStem(file.name);
-        const group = [...(pairs.get(stem) ?? []), file];
-        pairs.set(stem, group);
-        const other = work.find((f) => f.name !== file.name && pairStem(f.name) === stem && /\.(hdr|img)(\.gz)?$/i.test(f.name));
-        if (other) continue;
-        if (group.length < 2) {
-          await ctx.record(file, { status: 'rejected', kind: 'nifti', detail: `"${file.name}" is half of an .hdr/.img pair; upload both files together.`, assetId: null, flags: [] });
-          continue;
-        }
+      await drain();
+      try {
         const asset = await ingestNifti(ctx.deps, run, group.map((g) => ({ name: g.name, path: rawFilePath(deps, run.id, g.idx) })), `run:${run.id}:${group[0]!.idx}`);
         ctx.summary.assetsCreated += asset.created ? 1 : 0;
         for (const g of group) await ctx.record(g, { status: 'stored', kind: 'nifti', detail: asset.detail, assetId: asset.id, flags: asset.flags });
-        pairs.delete(stem);
-        continue;
+      } catch (err) {
+        if (isTransient(err)) {
+          transient ??= err;
+          continue;
+        }
+        for (const g of group) await ctx.record(g, { status: 'rejected', kind: 'nifti', detail: describe(err), assetId: null, flags: [] });
       }
-      const outcome = await handleOne(ctx, file, filePath, kind, format);
-      await ctx.record(file, outcome);
-    } catch (err) {
-      if (isTransient(err)) throw err;
-      await ctx.record(file, { status: 'rejected', kind: null, detail: describe(err), assetId: null, flags: [] });
+      continue;
     }
+    while (inflight.size >= FILE_CONCURRENCY) await Promise.race(inflight);
+    const p: Promise<void> = handle(file, () => handleOne(ctx, file, filePath, kind, format)).finally(() => inflight.delete(p));
+    inflight.add(p);
   }
+  await drain();
+  if (transient !== null) throw transient;
 }
 
 async function handleOne(ctx: RunContext, file: IngestFilesTable, filePath: string, kind: ReturnType<typeof classify>['kind'], format: 'png' | 'tiff' | 'jpeg' | undefined): Promise<Outcome> {
