@@ -54,7 +54,14 @@ export async function createServer(config: Config, opts: { clock?: Clock; logger
   const app = await buildApp(deps, { logger: opts.logger });
   if (cfg.worker) await registerWorkers(deps);
   const close = async () => {
-    await app.close();
+    // Requests in flight get a few seconds to finish; then connections a client keeps open
+    // (an unread response body holds one) are cut so shutdown never hangs.
+    const cut = setTimeout(() => app.server.closeAllConnections(), 5000);
+    try {
+      await app.close();
+    } finally {
+      clearTimeout(cut);
+    }
     await closeDeps();
   };
   return { app, deps, seededAdmin, close };

@@ -13,7 +13,7 @@ const OPTION_TEXT: Record<DeidOption, { title: string; help: string }> = {
   retainInstitutionIdentity: { title: 'Keep institution identity', help: 'Keeps institution and department names and addresses.' },
   retainUids: { title: 'Keep original UIDs', help: 'Study, series and instance UIDs are kept instead of remapped to new ones.' },
   cleanDescriptors: { title: 'Clean descriptions', help: 'Keeps free-text descriptions (study, series, protocol) after removing identifying text from them.' },
-  retainSafePrivate: { title: 'Keep safe private tags', help: 'Keeps private attributes known to hold no identifying information.' },
+  retainSafePrivate: { title: 'Keep safe private tags', help: 'Claims the option, but Caliper has no list of safe private attributes yet (PS3.15 Table E.3.10-1), so every private attribute is still removed.' },
   keepPrivateTags: { title: 'Keep all private tags', help: 'Keeps every private attribute. Risky: vendors may store identifiers there.' },
 };
 

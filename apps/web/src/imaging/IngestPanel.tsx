@@ -183,7 +183,7 @@ function EarlierRun({ run }: { run: IngestRun }) {
       <button type="button" className="ingest-run-toggle" aria-expanded={open} onClick={() => setOpen((o) => !o)}>
         <span aria-hidden>{open ? '▾' : '▸'}</span> <strong>{formatDate(run.createdAt)}</strong> <RunStateBadge run={run} />{' '}
         <span className="muted small">
-          {run.filesTotal} files · {s.assetsCreated ?? 0} assets created · {s.rejected ?? 0} rejected
+          {plural(run.filesTotal, 'file')} · {plural(s.assetsCreated ?? 0, 'asset')} created · {s.rejected ?? 0} rejected
           {s.flaggedBurnedIn ? ` · ${s.flaggedBurnedIn} burned-in` : ''}
         </span>
       </button>
@@ -404,4 +404,8 @@ export function AssetPreview({ assetId, onClose }: { assetId: string; onClose: (
         ))}
     </Dialog>
   );
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

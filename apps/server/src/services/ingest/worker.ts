@@ -57,34 +57,56 @@ class RunContext {
     this.summary = { ...emptySummary(), ...(JSON.parse(run.summary) as Partial<IngestSummary>) };
   }
 
+  private pending: { file: IngestFilesTable; outcome: Outcome }[] = [];
+  private lastFlush = Date.now();
+  private flushing: Promise<void> = Promise.resolve();
+
+  /**
+   * Records a file's outcome. Outcomes are written in batches (every 50 files or 250 ms, and
+   * at the end) in one transaction; the raw file is removed once its outcome is written, so a
+   * crash before that point re-reads it on retry (a DICOM object then reports as a duplicate).
+   */
   async record(file: IngestFilesTable, o: Outcome) {
-    const now = this.deps.clock.now().toISOString();
     if (o.status === 'rejected') this.summary.rejected++;
     if (o.status === 'skipped') this.summary.skipped++;
     if (o.status === 'duplicate') this.summary.duplicates++;
+    this.pending.push({ file, outcome: o });
+    if (this.pending.length >= 50 || Date.now() - this.lastFlush > 250) await this.flush();
+  }
+
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.writePending());
+    return this.flushing;
+  }
+
+  private async writePending() {
+    const batch = this.pending;
+    this.pending = [];
+    this.lastFlush = Date.now();
+    if (batch.length === 0) return;
+    const now = this.deps.clock.now().toISOString();
+    const bytes = batch.reduce((n, b) => n + (b.file.parent_idx === null ? Number(b.file.size) : 0), 0);
     await this.deps.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('ingest_files')
-        .set({ status: o.status, kind: o.kind, detail: o.detail, asset_id: o.assetId, flags: JSON.stringify(o.flags) })
-        .where('run_id', '=', this.run.id)
-        .where('idx', '=', file.idx)
-        .execute();
+      for (const { file, outcome: o } of batch) {
+        await trx
+          .updateTable('ingest_files')
+          .set({ status: o.status, kind: o.kind, detail: o.detail, asset_id: o.assetId, flags: JSON.stringify(o.flags) })
+          .where('run_id', '=', this.run.id)
+          .where('idx', '=', file.idx)
+          .execute();
+      }
       await trx
         .updateTable('ingest_runs')
-        .set((eb) => ({
-          files_done: eb('files_done', '+', 1),
-          bytes_done: eb('bytes_done', '+', file.parent_idx === null ? Number(file.size) : 0),
-          summary: JSON.stringify(this.summary),
-          updated_at: now,
-        }))
+        .set((eb) => ({ files_done: eb('files_done', '+', batch.length), bytes_done: eb('bytes_done', '+', bytes), summary: JSON.stringify(this.summary), updated_at: now }))
         .where('id', '=', this.run.id)
         .execute();
     });
-    // The raw file is wiped as soon as it has been handled.
-    await rm(rawFilePath(this.deps, this.run.id, file.idx), { force: true });
+    // The raw files are wiped as soon as their outcome is on record.
+    for (const { file } of batch) await rm(rawFilePath(this.deps, this.run.id, file.idx), { force: true });
   }
 
   async phase(phase: string, extra: Partial<IngestRunsTable> = {}) {
+    await this.flush();
     await this.deps.db
       .updateTable('ingest_runs')
       .set({ phase, summary: JSON.stringify(this.summary), updated_at: this.deps.clock.now().toISOString(), ...extra })
@@ -272,6 +294,7 @@ async function processFiles(ctx: RunContext) {
     inflight.add(p);
   }
   await drain();
+  await ctx.flush();
   if (transient !== null) throw transient;
 }
 
@@ -369,7 +392,7 @@ async function expandZip(ctx: RunContext, file: IngestFilesTable, filePath: stri
     for (let i = 0; i < children.length; i += 200) await trx.insertInto('ingest_files').values(children.slice(i, i + 200)).execute();
     await trx
       .updateTable('ingest_files')
-      .set({ status: 'expanded', kind: 'zip', detail: `${extracted.entries.length} files extracted${rejectedHere ? `, ${rejectedHere} rejected` : ''}`, flags: '[]' })
+      .set({ status: 'expanded', kind: 'zip', detail: `${extracted.entries.length} ${extracted.entries.length === 1 ? 'file' : 'files'} extracted${rejectedHere ? `, ${rejectedHere} rejected` : ''}`, flags: '[]' })
       .where('run_id', '=', run.id)
       .where('idx', '=', file.idx)
       .execute();
