@@ -45,7 +45,7 @@ async function withDb<T>(config: Config, fn: (deps: Deps) => Promise<T>): Promis
     const deps: Deps = {
       db: handle.db,
       dbKind: handle.kind,
-      blobs: { putFile: unavailable, get: unavailable, stat: unavailable, delete: unavailable, list: unavailableIter },
+      blobs: { putFile: unavailable, putBytes: unavailable, get: unavailable, stat: unavailable, delete: unavailable, list: unavailableIter },
       clock: { now: () => new Date() },
       config: cfg,
       queue: { kind: 'db', enqueue: unavailable, work: unavailable, stop: () => Promise.resolve() },

@@ -153,6 +153,11 @@ describe.each(DB_KINDS)('ingest retried after a failure on %s', (kind) => {
           if (puts === 3) return Promise.reject(new TransientError('storage hiccup'));
           return deps.blobs.putFile(p, sha, o);
         },
+        putBytes: (b: Uint8Array, o: { contentType: string }) => {
+          puts++;
+          if (puts === 3) return Promise.reject(new TransientError('storage hiccup'));
+          return deps.blobs.putBytes(b, o);
+        },
       },
     };
     await expect(processRun(flaky, runId)).rejects.toThrow(TransientError);

@@ -99,6 +99,15 @@ describe.each(makers)('BlobStore contract: %s', (_name, make) => {
     expect((await readAll(await store.get(smallKey))).equals(small)).toBe(true);
   });
 
+  it('putBytes stores in-memory bytes under their sha256, idempotently', async () => {
+    const bytes = new TextEncoder().encode(`frame bytes for ${_name}`);
+    const key = sha(Buffer.from(bytes));
+    expect(await store.putBytes(bytes, { contentType: 'application/octet-stream' })).toEqual({ sha256: key, created: true });
+    expect(await store.putBytes(bytes, { contentType: 'application/octet-stream' })).toEqual({ sha256: key, created: false });
+    expect((await readAll(await store.get(key))).equals(Buffer.from(bytes))).toBe(true);
+    await store.delete(key);
+  });
+
   it('stat gives the size, or null when absent', async () => {
     expect(await store.stat(bigKey)).toEqual({ size: big.length });
     expect(await store.stat(smallKey)).toEqual({ size: small.length });

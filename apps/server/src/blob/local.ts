@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { copyFile, link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { assertBlobKey, BlobNotFoundError, isBlobKey } from './types.js';
@@ -48,6 +48,31 @@ export class LocalBlobStore implements BlobStore {
     // New directories must be durable too.
     if (firstCreated) for (const d of [dirname(dir), this.root]) await fsyncPath(d);
     return { created: true };
+  }
+
+  async putBytes(bytes: Uint8Array, _opts: { contentType: string }): Promise<{ sha256: string; created: boolean }> {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const final = this.pathOf(sha256);
+    if (await this.stat(sha256)) return { sha256, created: false };
+    const dir = dirname(final);
+    const firstCreated = await mkdir(dir, { recursive: true });
+    const tmp = join(dir, `.tmp-${sha256}-${randomUUID()}`);
+    try {
+      const fh = await open(tmp, 'wx');
+      try {
+        await fh.writeFile(bytes);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, final);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    await fsyncPath(dir);
+    if (firstCreated) for (const d of [dirname(dir), this.root]) await fsyncPath(d);
+    return { sha256, created: true };
   }
 
   async get(sha256: string): Promise<NodeJS.ReadableStream> {

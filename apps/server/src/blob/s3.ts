@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import {
@@ -5,6 +6,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
@@ -67,6 +69,13 @@ export class S3BlobStore implements BlobStore {
     });
     await upload.done();
     return { created: true };
+  }
+
+  async putBytes(bytes: Uint8Array, opts: { contentType: string }): Promise<{ sha256: string; created: boolean }> {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    if (await this.stat(sha256)) return { sha256, created: false };
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.keyOf(sha256), Body: bytes, ContentType: opts.contentType }));
+    return { sha256, created: true };
   }
 
   async get(sha256: string): Promise<NodeJS.ReadableStream> {

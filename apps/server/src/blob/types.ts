@@ -5,6 +5,11 @@ export interface BlobStore {
    * The key is trusted to be the file's sha256 (computed by `spoolToTemp`).
    */
   putFile(localPath: string, sha256: string, opts: { contentType: string }): Promise<{ created: boolean }>;
+  /**
+   * Put bytes held in memory under their sha256 (computed here). Idempotent like putFile;
+   * durable on return. For small, already de-identified blobs (frames, instances, thumbnails).
+   */
+  putBytes(bytes: Uint8Array, opts: { contentType: string }): Promise<{ sha256: string; created: boolean }>;
   /** Rejects with BlobNotFoundError if the key is absent. */
   get(sha256: string): Promise<NodeJS.ReadableStream>;
   stat(sha256: string): Promise<{ size: number } | null>;

@@ -1,6 +1,3 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import type { Deps } from '../../deps.js';
@@ -29,16 +26,9 @@ export interface StoredBlob {
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Puts bytes into the blob store under their sha256 (via a short-lived temp file holding de-identified data only). */
+/** Puts de-identified bytes into the blob store under their sha256. */
 export async function putBytes(deps: Deps, bytes: Uint8Array, contentType: string): Promise<StoredBlob> {
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const tmp = path.join(deps.config.dataDir, 'tmp', `blob-${randomUUID()}`);
-  await writeFile(tmp, bytes, { flag: 'wx' });
-  try {
-    await deps.blobs.putFile(tmp, sha256, { contentType });
-  } finally {
-    await rm(tmp, { force: true });
-  }
+  const { sha256 } = await deps.blobs.putBytes(bytes, { contentType });
   return { sha256, size: bytes.byteLength };
 }
 
