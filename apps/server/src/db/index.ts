@@ -31,6 +31,19 @@ export async function openDatabase(database: Config['database']): Promise<DbHand
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
+    // Kysely prepares every query anew; the same few hundred SQL texts repeat, so keep their
+    // prepared statements (queries run synchronously, so a cached statement is never in use twice).
+    const prepare = sqlite.prepare.bind(sqlite);
+    const statements = new Map<string, ReturnType<typeof prepare>>();
+    sqlite.prepare = ((source: string) => {
+      let stmt = statements.get(source);
+      if (!stmt) {
+        stmt = prepare(source);
+        if (statements.size >= 1000) statements.clear();
+        statements.set(source, stmt);
+      }
+      return stmt;
+    }) as typeof sqlite.prepare;
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     return { db, kind: 'sqlite', close: () => db.destroy() };
   }

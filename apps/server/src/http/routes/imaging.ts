@@ -118,6 +118,29 @@ export function imagingRoutes(root: FastifyInstance, deps: Deps) {
     },
   );
 
+  app.get(
+    '/api/assets/:id/frames',
+    {
+      config: user,
+      schema: {
+        tags: ['imaging'],
+        params: idParams,
+        querystring: z.object({ start: z.coerce.number().int().min(0), count: z.coerce.number().int().min(1).max(imaging.MAX_SLAB_FRAMES) }),
+        description: `A slab: \`count\` consecutive frames from \`start\` (at most ${imaging.MAX_SLAB_FRAMES}), concatenated raw samples; \`x-frame-start\` and \`x-frame-count\` say which frames came (fewer at the end of the asset).`,
+      },
+    },
+    async (request, reply) => {
+      const slab = await imaging.openSlab(deps, actorOf(request), request.params.id, request.query.start, request.query.count);
+      return reply
+        .header('content-type', 'application/octet-stream')
+        .header('content-length', String(slab.size))
+        .header('x-frame-start', String(slab.first))
+        .header('x-frame-count', String(slab.count))
+        .header('cache-control', 'private, max-age=31536000, immutable')
+        .send(slab.stream);
+    },
+  );
+
   app.get('/api/assets/:id/thumbnail', { config: user, schema: { tags: ['imaging'], params: idParams } }, async (request, reply) => {
     const t = await imaging.openThumbnail(deps, actorOf(request), request.params.id);
     return reply.header('content-type', 'image/png').header('etag', `"${t.sha256}"`).header('cache-control', 'private, max-age=31536000, immutable').send(t.stream);

@@ -44,7 +44,9 @@ export interface StoredFrame extends StoredBlob {
 export async function storeFrame(deps: Deps, data: FrameArray): Promise<StoredFrame> {
   if (!HOST_LITTLE_ENDIAN) throw new Error('Frame storage assumes a little-endian host.');
   const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  const packed = await gzipAsync(raw, { level: 1 });
+  // One zlib call with an output buffer as large as the frame (the default 16 KiB chunks cross
+  // to the thread pool dozens of times per frame).
+  const packed = await gzipAsync(raw, { level: 1, chunkSize: Math.max(64 * 1024, raw.byteLength) });
   const stored = await putBytes(deps, packed, 'application/octet-stream');
   return { ...stored, rawSize: raw.byteLength };
 }
@@ -65,7 +67,7 @@ export async function loadFrame(deps: Deps, sha256: string, dtype: FrameDtype): 
   const stream = await deps.blobs.get(sha256);
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  const raw = await gunzipAsync(Buffer.concat(chunks));
+  const raw = await gunzipAsync(Buffer.concat(chunks), { chunkSize: 4 << 20 });
   const Ctor = CTORS[dtype];
   const copy = new Uint8Array(raw.byteLength);
   copy.set(raw);
