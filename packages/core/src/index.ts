@@ -64,3 +64,5 @@ export { assembleSeries, voxelToLps, lpsToVoxel, rasFromLps, lpsFromRas, TOLERAN
 
 // Agreement metrics
 export * from './agreement/index.js';
+export { DEID_OPTIONS } from './imaging.js';
+export type { FrameDtype, WindowPreset, ImagingMeta, IngestState, IngestFileStatus, IngestSummary, DeidOption, RedactionRect, RedactionRule } from './imaging.js';

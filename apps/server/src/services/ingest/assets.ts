@@ -2,47 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { AssetsTable } from '../../db/schema.js';
 import type { Deps } from '../../deps.js';
 import { appendAudit } from '../audit.js';
-import type { FrameDtype, StoredBlob, StoredFrame } from './frames.js';
+import type { ImagingMeta, WindowPreset } from '@caliper/core';
+import type { StoredBlob, StoredFrame } from './frames.js';
 
-export type ImagingKind = 'volume' | 'stack' | 'cine' | 'image' | 'object';
-
-export interface WindowPreset {
-  name: string;
-  center: number;
-  width: number;
-}
-
-/** What the viewer needs to know about an imaging asset (asset.metadata.imaging). */
-export interface ImagingMeta {
-  kind: ImagingKind;
-  source: 'dicom' | 'nifti' | 'raster';
-  /** DICOM modality (CT, MR, US, ...), 'OT' when unknown. */
-  modality: string;
-  /** [columns, rows, frames]; frames = slices × timepoints. */
-  dims: [number, number, number];
-  /** 4D volumes: frames are ordered timepoint-major (frame = t × slices + k). */
-  timepoints: number;
-  samples: 1 | 3 | 4;
-  dtype: FrameDtype;
-  photometric: string;
-  /** [column spacing, row spacing, slice step] in mm; null when unknown. */
-  spacing: [number, number, number] | null;
-  /** Voxel (column, row, slice) → patient LPS mm, row-major 4×4; null when unknown. */
-  affineLps: number[][] | null;
-  /** Displayed value = stored × slope + intercept (HU for CT). */
-  rescale: { slope: number; intercept: number };
-  windows: WindowPreset[];
-  /** Range of the rescaled values over the sampled frames. */
-  valueRange: [number, number] | null;
-  frameTimesMs: number[] | null;
-  frameRate: number | null;
-  issues: { code: string; message: string }[];
-  flags: string[];
-  seriesId?: string;
-  studyId?: string;
-  sopClassUid?: string;
-  referencedSeriesIds?: string[];
-}
+export type { ImagingMeta, WindowPreset } from '@caliper/core';
+export type ImagingKind = ImagingMeta['kind'];
 
 export interface AssetBuild {
   taskId: string;

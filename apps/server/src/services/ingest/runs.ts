@@ -3,6 +3,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { spoolToTemp, TooLargeError } from '../../blob/index.js';
+import type { IngestSummary as SharedIngestSummary } from '@caliper/core';
 import type { IngestFilesTable, IngestRunsTable } from '../../db/schema.js';
 import type { Actor, Deps } from '../../deps.js';
 import { badRequest, notFound } from '../../errors.js';
@@ -15,22 +16,13 @@ export const INGEST_JOB = 'ingest';
 export const runDir = (deps: Deps, runId: string) => path.join(deps.config.dataDir, 'tmp', 'ingest', runId);
 export const rawFilePath = (deps: Deps, runId: string, idx: number) => path.join(runDir(deps, runId), String(idx));
 
-export interface IngestSummary {
-  assetsCreated: number;
-  assetsUpdated: number;
-  instancesStored: number;
-  duplicates: number;
-  rejected: number;
-  skipped: number;
-  flaggedBurnedIn: number;
-  redacted: number;
+/** The run summary as stored: the shared shape plus the series to build (not shown to clients). */
+export type IngestSummary = Omit<SharedIngestSummary, 'deid'> & {
   /** Totals of the de-identification actions over all DICOM objects (counts only). */
   deid: Record<string, number>;
-  /** Series issues found while building volumes, by code. */
-  seriesIssues: Record<string, number>;
   /** Series touched by the run (ids), built in the last phase. */
   seriesIds: string[];
-}
+};
 
 export const emptySummary = (): IngestSummary => ({
   assetsCreated: 0,
