@@ -1,19 +1,13 @@
 import { parseArgs } from 'node:util';
 import { runDeid } from './deid.js';
-import {
-  ConfigError,
-  createToken,
-  createUser,
-  loadConfig,
-  migrate,
-  openDatabase,
-  prepareDataDir,
-  startServer,
-  startWorker,
-  verifyAudit,
-  type Config,
-  type Deps,
-} from '@caliper/server';
+import type * as ServerExports from '@caliper/server';
+import type { Config, Deps } from '@caliper/server';
+
+// The server package (Fastify, database drivers, ...) is loaded only by the commands that use it,
+// so `caliper deid` starts quickly.
+type ServerModule = typeof ServerExports;
+let serverModule: ServerModule | null = null;
+const server = async (): Promise<ServerModule> => (serverModule ??= await import('@caliper/server'));
 
 const HELP = `caliper <command> [options]
 
@@ -38,6 +32,7 @@ const fail = (s: string, code = 1): never => {
 };
 
 async function withDb<T>(config: Config, fn: (deps: Deps) => Promise<T>): Promise<T> {
+  const { prepareDataDir, openDatabase, migrate } = await server();
   const cfg = prepareDataDir(config);
   const handle = await openDatabase(cfg.database);
   try {
@@ -70,6 +65,7 @@ async function main(argv: string[]) {
     process.exitCode = await runDeid(argv.slice(1), out, (s) => process.stderr.write(s + '\n'));
     return;
   }
+  const { ConfigError, createToken, createUser, loadConfig, startServer, startWorker, verifyAudit } = await server();
   let config: Config;
   try {
     config = loadConfig(process.env);

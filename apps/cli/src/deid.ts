@@ -13,7 +13,7 @@ import {
   type DeidReport,
   type DeidSettings,
   type RedactionRule,
-} from '@caliper/media';
+} from '@caliper/media/deid';
 
 export interface DeidSummary {
   files: number;

@@ -118,7 +118,7 @@ async function inflateFrame(stream: NodeJS.ReadableStream, rawSize: number): Pro
 }
 
 /** The most frames one slab request may ask for. */
-export const MAX_SLAB_FRAMES = 256;
+export const MAX_SLAB_FRAMES = 1024;
 
 /**
  * A run of consecutive frames as one stream of raw samples (each frame inflated in turn), so a
@@ -143,8 +143,18 @@ export async function openSlab(deps: Deps, actor: Actor, assetId: string, start:
   const out = new PassThrough({ highWaterMark: 4 << 20 });
   void (async () => {
     try {
-      for (const f of frames) {
-        const raw = await inflateFrame(await deps.blobs.get(f.sha256), f.raw_size);
+      // Two frames are read and inflated ahead (on the thread pool) while one is being sent.
+      const load = (i: number) => {
+        if (i >= frames.length) return null;
+        const p = deps.blobs.get(frames[i]!.sha256).then((st) => inflateFrame(st, frames[i]!.raw_size));
+        p.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+        return p;
+      };
+      const ahead = [load(0), load(1)];
+      for (let i = 0; i < frames.length; i++) {
+        const raw = await ahead.shift()!;
+        ahead.push(load(i + 2));
+        if (!raw) break;
         if (!out.write(raw)) await new Promise((r) => out.once('drain', r));
       }
       out.end();
