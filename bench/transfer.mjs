@@ -19,7 +19,7 @@ import { listUploadFiles, requireBuilt, setupTask, startCaliper, uploadAndWait }
 requireBuilt();
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 /** Frames per slab request (BENCH_SLAB). */
-const SLAB = Number(process.env.BENCH_SLAB ?? 30);
+const SLAB = Number(process.env.BENCH_SLAB ?? 50);
 const CONCURRENCY = 6;
 const TARGET = 1.5;
 const series = await ensureSeries({ slices: 300, cache: process.env.BENCH_CACHE ?? DEFAULT_CACHE });
