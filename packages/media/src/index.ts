@@ -3,18 +3,9 @@ export type { ProbeResult, ProbeMetadata } from './probe.js';
 export { sanitizeFileName } from './filename.js';
 export type { SanitizedName } from './filename.js';
 export * from './nifti/index.js';
-export {
-  deidentifyDicom,
-  DicomDeidError,
-  DEFAULT_DEID_SETTINGS,
-  type DeidOptions,
-  type DeidReport,
-  type DeidResult,
-  type DeidSettings,
-  type BurnedInAssessment,
-  type ImageIdentity,
-} from './dicom/deid/deidentify.js';
-export { redactDicom, matchRule, type RedactionRule, type RedactionRect, type RedactionResult } from './dicom/deid/redact.js';
+// The de-identification engine (also importable alone as `@caliper/media/deid`).
+export * from './deid.js';
+export { matchRule } from './dicom/deid/redact.js';
 export * from './dicom/read/index.js';
 export {
   extractZip,

@@ -16,21 +16,11 @@ import { readDicom } from '../read/read.js';
 import { decodeFramesAsync } from '../read/decode.js';
 import { DicomDeidError } from './deidentify.js';
 import { EXPLICIT_LE, IMPLICIT_LE } from './input.js';
+// The rule shape is shared with the server and web app (project de-identification settings).
+import type { RedactionRect, RedactionRule } from '@caliper/core';
 
-export interface RedactionRect {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+export type { RedactionRect, RedactionRule };
 
-export interface RedactionRule {
-  manufacturer?: string;
-  model?: string;
-  rows?: number;
-  columns?: number;
-  rects: RedactionRect[];
-}
 
 export interface RedactionResult {
   bytes: Uint8Array;
