@@ -216,7 +216,7 @@ async function linkInstanceAssets(ctx: RunContext, assetOfInstance: Map<string, 
 }
 
 /** Files handled at once: decoding, gzip and blob writes of one overlap the others' waits. */
-const FILE_CONCURRENCY = 4;
+const FILE_CONCURRENCY = 8;
 
 async function processFiles(ctx: RunContext) {
   const { deps, run } = ctx;
