@@ -1,14 +1,12 @@
 // Shared fixture for the save benchmarks: label schema, documents, PNGs, API setup and the
 // in-process server with the bare comparison route. Only 127.0.0.1 is contacted.
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pngjs from 'pngjs';
 import { sql } from 'kysely';
-import pg from 'pg';
-import { PG_ADMIN_URL, root, mulberry32 } from './common.mjs';
+import { createBenchDatabase, root, mulberry32 } from './common.mjs';
 const { PNG } = pngjs;
 
 export const ADMIN = { email: 'admin@bench.local', password: 'bench-admin-password-1' };
@@ -32,7 +30,7 @@ export async function loadServer() {
 export async function startBenchServer(kind) {
   const { createServer, loadConfig } = await loadServer();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'caliper-bench-'));
-  let dbName = null;
+  let database = null;
   const env = {
     CALIPER_HOST: '127.0.0.1',
     CALIPER_PORT: '0',
@@ -41,29 +39,16 @@ export async function startBenchServer(kind) {
     CALIPER_ADMIN_PASSWORD: ADMIN.password,
     CALIPER_LOG_LEVEL: 'silent',
   };
-  const dropDb = async () => {
-    if (!dbName) return;
-    const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await c.end();
-  };
   let server = null;
   const close = async () => {
     if (server) await server.close().catch((e) => console.error('server close failed:', e));
     await rm(dataDir, { recursive: true, force: true });
-    await dropDb();
+    await database?.drop();
   };
   try {
     if (kind === 'postgres') {
-      dbName = `caliper_bench_${randomBytes(6).toString('hex')}`;
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await c.connect();
-      await c.query(`CREATE DATABASE ${dbName}`);
-      await c.end();
-      const u = new URL(PG_ADMIN_URL);
-      u.pathname = `/${dbName}`;
-      env.CALIPER_DATABASE_URL = u.toString();
+      database = await createBenchDatabase();
+      env.CALIPER_DATABASE_URL = database.url;
     }
     server = await createServer(loadConfig(env), { logger: false });
     const { app, deps } = server;

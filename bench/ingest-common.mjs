@@ -3,14 +3,12 @@
 // and SQLite or a fresh PostgreSQL database, a streamed multipart upload of a directory, polling
 // of the ingest run, and RSS sampling from /proc. Only 127.0.0.1 is contacted.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, openAsBlob, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
-import { PG_ADMIN_URL, root } from './common.mjs';
+import { createBenchDatabase, root } from './common.mjs';
 import { ADMIN, Api } from './fixture.mjs';
 
 export const CLI = path.join(root, 'apps/cli/bin/caliper.js');
@@ -63,7 +61,7 @@ async function stopChild(child) {
 export async function startCaliper({ db = 'sqlite', separateWorker = false, nodeArgs = [], workerNodeArgs = nodeArgs, env: extraEnv = {} } = {}) {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'caliper-bench-ingest-'));
   const port = await freePort();
-  let dbName = null;
+  let database = null;
   const env = {
     CALIPER_HOST: '127.0.0.1',
     CALIPER_PORT: String(port),
@@ -75,14 +73,8 @@ export async function startCaliper({ db = 'sqlite', separateWorker = false, node
     ...extraEnv,
   };
   if (db === 'postgres') {
-    dbName = `caliper_bench_${randomBytes(6).toString('hex')}`;
-    const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await c.connect();
-    await c.query(`CREATE DATABASE ${dbName}`);
-    await c.end();
-    const u = new URL(PG_ADMIN_URL);
-    u.pathname = `/${dbName}`;
-    env.CALIPER_DATABASE_URL = u.toString();
+    database = await createBenchDatabase();
+    env.CALIPER_DATABASE_URL = database.url;
   }
   const url = `http://127.0.0.1:${port}`;
   let server = null;
@@ -91,12 +83,7 @@ export async function startCaliper({ db = 'sqlite', separateWorker = false, node
     await stopChild(worker);
     await stopChild(server);
     await rm(dataDir, { recursive: true, force: true });
-    if (dbName) {
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await c.end();
-    }
+    await database?.drop();
   };
   try {
     server = spawnCaliper('serve', env, nodeArgs, 'serve');

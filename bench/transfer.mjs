@@ -73,34 +73,9 @@ try {
     pages[name] = page;
   }
 
-  const framesIn = (page) =>
-    page.evaluate(
-      async ({ assetId, frames, token, conc }) => {
-        performance.clearResourceTimings();
-        let next = 0;
-        let bytes = 0;
-        const t0 = performance.now();
-        await Promise.all(
-          Array.from({ length: conc }, async () => {
-            while (next < frames) {
-              const i = next++;
-              const r = await fetch(`/api/assets/${assetId}/frames/${i}`, { headers: { authorization: `Bearer ${token}` }, cache: 'no-store' });
-              if (r.status !== 200) throw new Error(`frame ${i}: ${r.status}`);
-              // Read first, then add: `bytes += await …` would read `bytes` before the await
-              // and lose the other lanes' additions.
-              const n = (await r.arrayBuffer()).byteLength;
-              bytes += n;
-            }
-          }),
-        );
-        const ms = performance.now() - t0;
-        const e = performance.getEntriesByType('resource').filter((x) => x.name.includes('/frames/'));
-        return { ms, bytes, encoded: e.reduce((a, x) => a + x.encodedBodySize, 0), transfer: e.reduce((a, x) => a + x.transferSize, 0), requests: e.length };
-      },
-      { assetId: asset.id, frames, token: t.token, conc: CONCURRENCY },
-    );
-  // Slabs of SLAB frames, 6 at a time, raw samples as they arrive.
-  const slabsIn = (page) =>
+  // All frames with CONCURRENCY requests in flight: one frame per request (`per` = 1, /frames/:i)
+  // or slabs of `per` frames (/frames?start&count), each body read in full.
+  const fetchAll = (page, per) =>
     page.evaluate(
       async ({ assetId, frames, token, conc, per }) => {
         performance.clearResourceTimings();
@@ -112,19 +87,24 @@ try {
             while (next < frames) {
               const start = next;
               next += per;
-              const r = await fetch(`/api/assets/${assetId}/frames?start=${start}&count=${per}`, { headers: { authorization: `Bearer ${token}` }, cache: 'no-store' });
-              if (r.status !== 200) throw new Error(`slab ${start}: ${r.status}`);
+              const url = per === 1 ? `/api/assets/${assetId}/frames/${start}` : `/api/assets/${assetId}/frames?start=${start}&count=${per}`;
+              const r = await fetch(url, { headers: { authorization: `Bearer ${token}` }, cache: 'no-store' });
+              if (r.status !== 200) throw new Error(`${url}: ${r.status}`);
+              // Read first, then add: `bytes += await …` would read `bytes` before the await
+              // and lose the other lanes' additions.
               const n = (await r.arrayBuffer()).byteLength;
               bytes += n;
             }
           }),
         );
         const ms = performance.now() - t0;
-        const e = performance.getEntriesByType('resource').filter((x) => x.name.includes('/frames?'));
+        const e = performance.getEntriesByType('resource').filter((x) => x.name.includes('/frames'));
         return { ms, bytes, encoded: e.reduce((a, x) => a + x.encodedBodySize, 0), transfer: e.reduce((a, x) => a + x.transferSize, 0), requests: e.length };
       },
-      { assetId: asset.id, frames, token: t.token, conc: CONCURRENCY, per: SLAB },
+      { assetId: asset.id, frames, token: t.token, conc: CONCURRENCY, per },
     );
+  const framesIn = (page) => fetchAll(page, 1);
+  const slabsIn = (page) => fetchAll(page, SLAB);
   const staticIn = (page) =>
     page.evaluate(async (u) => {
       performance.clearResourceTimings();

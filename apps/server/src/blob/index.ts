@@ -32,3 +32,10 @@ export type { S3BlobStoreOptions } from './s3.js';
 export { spoolToTemp, TooLargeError } from './spool.js';
 export { BlobNotFoundError, InvalidBlobKeyError, assertBlobKey, isBlobKey } from './types.js';
 export type { BlobStore } from './types.js';
+
+/** Reads a whole stream (a blob from `BlobStore.get`) into one buffer; for small blobs only. */
+export async function readAllBytes(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  return Buffer.concat(chunks);
+}

@@ -1,6 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
+import { readAllBytes } from '../blob/index.js';
 import type { Actor, Deps } from '../deps.js';
 import { conflict, notFound } from '../errors.js';
 import { requireAsset, requireProject, requireTask, roleAllows } from '../policy.js';
@@ -112,9 +113,7 @@ const gunzipAsync = promisify(gunzip);
  * thread pool once per 16 KiB of output, which dominates for hundreds of frames).
  */
 async function inflateFrame(stream: NodeJS.ReadableStream, rawSize: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return gunzipAsync(Buffer.concat(chunks), { chunkSize: Math.max(64 * 1024, Number(rawSize)) });
+  return gunzipAsync(await readAllBytes(stream), { chunkSize: Math.max(64 * 1024, Number(rawSize)) });
 }
 
 /** The most frames one slab request may ask for. */

@@ -1,21 +1,19 @@
 import type { DicomInstance, FrameGeometry } from '@caliper/media';
 import type { SliceGeometry } from '@caliper/core';
 import type { DicomInstancesTable } from '../../db/schema.js';
+import { readAllBytes } from '../../blob/index.js';
 import type { Deps } from '../../deps.js';
 import { collectBlobs } from '../assets.js';
 import { autoWindow, type ImagingKind, type ImagingMeta, upsertAsset, valueRange, type WindowPreset, windowPresets } from './assets.js';
 import type { InstanceHeader } from './dicom.js';
 import { objectClassName } from './dicom.js';
-import { dtypeOf, type FrameArray, loadFrame, putBytes, storeFrame, type StoredFrame } from './frames.js';
-import { IngestError } from './images.js';
+import { dtypeOf, type FrameArray, loadFrame, storeFrame, type StoredFrame } from './frames.js';
+import { IngestError } from './errors.js';
 import { thumbnailOf } from './thumbnail.js';
 import { decodedFrames } from './decode.js';
 
 export async function readBlob(deps: Deps, sha256: string): Promise<Uint8Array> {
-  const stream = await deps.blobs.get(sha256);
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return new Uint8Array(Buffer.concat(chunks));
+  return new Uint8Array(await readAllBytes(await deps.blobs.get(sha256)));
 }
 
 interface Inst {
@@ -355,4 +353,3 @@ async function buildSeriesOnce(deps: Deps, actorId: string, seriesId: string): P
   return outcome;
 }
 
-export { putBytes };

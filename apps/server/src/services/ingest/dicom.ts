@@ -3,7 +3,7 @@ import type { DicomInstance, DeidSettings, RedactionRule } from '@caliper/media'
 import type { Deps } from '../../deps.js';
 import { decodedFrames } from './decode.js';
 import { dtypeOf, type FrameDtype, putBytes, storeFrames, type StoredFrame } from './frames.js';
-import { IngestError } from './images.js';
+import { IngestError } from './errors.js';
 
 /** What we keep of a de-identified instance's header (no identifying attribute is among these). */
 export interface InstanceHeader {

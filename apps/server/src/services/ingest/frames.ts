@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import type { FrameDtype } from '@caliper/core';
+import { readAllBytes } from '../../blob/index.js';
 import type { Deps } from '../../deps.js';
 
 const gzipAsync = promisify(gzip);
@@ -65,10 +66,7 @@ const CTORS = {
 
 /** Reads a stored frame back as its typed array. */
 export async function loadFrame(deps: Deps, sha256: string, dtype: FrameDtype): Promise<FrameArray> {
-  const stream = await deps.blobs.get(sha256);
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  const raw = await gunzipAsync(Buffer.concat(chunks), { chunkSize: 4 << 20 });
+  const raw = await gunzipAsync(await readAllBytes(await deps.blobs.get(sha256)), { chunkSize: 4 << 20 });
   const Ctor = CTORS[dtype];
   const copy = new Uint8Array(raw.byteLength);
   copy.set(raw);

@@ -4,11 +4,8 @@ import type { Deps } from '../../deps.js';
 import { autoWindow, type ImagingMeta, upsertAsset, valueRange, windowPresets } from './assets.js';
 import { type FrameArray, putBytes, storeFrame, type StoredFrame } from './frames.js';
 import { sha256File } from './files.js';
+import { IngestError } from './errors.js';
 import { thumbnailOf } from './thumbnail.js';
-
-export class IngestError extends Error {
-  override readonly name = 'IngestError';
-}
 
 export interface BuiltAsset {
   id: string;

@@ -8,7 +8,6 @@ import { upsertAsset } from './assets.js';
 import { buildSeries } from './build.js';
 import { ingestDicomBytes, type ProjectDeid } from './dicom.js';
 import { classify, pairStem, readHead, sha256File } from './files.js';
-import { putBytes } from './frames.js';
 import { ingestNifti, ingestRaster } from './images.js';
 import { emptySummary, INGEST_JOB, type IngestSummary, rawFilePath, runDir } from './runs.js';
 import { projectDeid } from './settings.js';
@@ -372,11 +371,9 @@ async function expandZip(ctx: RunContext, file: IngestFilesTable, filePath: stri
   }
   const children: IngestFilesTable[] = [];
   let idx = firstIdx;
-  let bytes = 0;
   for (const e of extracted.entries) {
     const child: IngestFilesTable = { run_id: run.id, idx, parent_idx: file.idx, name: `${file.name}/${e.name}`.slice(0, 500), size: e.size, status: 'pending', kind: null, detail: null, asset_id: null, flags: '[]' };
     await rename(e.path, rawFilePath(deps, run.id, idx));
-    bytes += e.size;
     children.push(child);
     idx++;
   }
@@ -409,8 +406,6 @@ async function expandZip(ctx: RunContext, file: IngestFilesTable, filePath: stri
       .execute();
   });
   await rm(filePath, { force: true });
-  void bytes;
   return children;
 }
 
-export { putBytes };
