@@ -239,6 +239,7 @@ const migrations: Record<string, Migration> = {
         .addColumn('kind', 'text')
         .addColumn('detail', 'text')
         .addColumn('asset_id', 'text')
+        .addColumn('instance_id', 'text')
         .addColumn('flags', 'text', (c) => c.notNull())
         .addPrimaryKeyConstraint('ingest_files_pk', ['run_id', 'idx'])
         .execute();

@@ -131,6 +131,8 @@ export interface IngestFilesTable {
   kind: string | null;
   detail: string | null;
   asset_id: string | null;
+  /** The DICOM instance the file became (or duplicated), until its asset is linked. */
+  instance_id: string | null;
   flags: string;
 }
 export interface QueueJobsTable {

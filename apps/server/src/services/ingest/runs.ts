@@ -120,7 +120,7 @@ export async function receiveUpload(deps: Deps, actor: Actor, taskId: string, fi
       const clean = sanitizeFileName(file.name);
       if (!clean.ok) {
         file.stream.resume();
-        rows.push({ run_id: runId, idx, parent_idx: null, name: file.name.slice(0, 200), size: 0, status: 'rejected', kind: null, detail: clean.detail, asset_id: null, flags: '[]' });
+        rows.push({ run_id: runId, idx, parent_idx: null, name: file.name.slice(0, 200), size: 0, status: 'rejected', kind: null, detail: clean.detail, asset_id: null, instance_id: null, flags: '[]' });
         continue;
       }
       try {
@@ -131,10 +131,10 @@ export async function receiveUpload(deps: Deps, actor: Actor, taskId: string, fi
         }
         await rename(spooled.path, rawFilePath(deps, runId, idx));
         bytes += spooled.size;
-        rows.push({ run_id: runId, idx, parent_idx: null, name: clean.name, size: spooled.size, status: 'pending', kind: null, detail: null, asset_id: null, flags: '[]' });
+        rows.push({ run_id: runId, idx, parent_idx: null, name: clean.name, size: spooled.size, status: 'pending', kind: null, detail: null, asset_id: null, instance_id: null, flags: '[]' });
       } catch (err) {
         if (!(err instanceof TooLargeError)) throw err;
-        rows.push({ run_id: runId, idx, parent_idx: null, name: clean.name, size: 0, status: 'rejected', kind: null, detail: `"${clean.name}" is larger than the upload limit of ${Math.round(deps.config.maxUploadBytes / 1048576)} MB.`, asset_id: null, flags: '[]' });
+        rows.push({ run_id: runId, idx, parent_idx: null, name: clean.name, size: 0, status: 'rejected', kind: null, detail: `"${clean.name}" is larger than the upload limit of ${Math.round(deps.config.maxUploadBytes / 1048576)} MB.`, asset_id: null, instance_id: null, flags: '[]' });
       }
     }
     if (rows.length === 0) throw badRequest('The upload contains no files.');

@@ -42,12 +42,12 @@ interface Outcome {
   detail: string | null;
   assetId: string | null;
   flags: string[];
+  /** DICOM files: the instance stored (or already stored, for duplicates). */
+  instanceId?: string;
 }
 
 class RunContext {
   summary: IngestSummary;
-  /** Files reported as duplicates, with the instance already stored (linked to its asset after the build). */
-  readonly duplicates = new Map<number, string>();
   constructor(
     readonly deps: Deps,
     readonly run: IngestRunsTable,
@@ -89,7 +89,7 @@ class RunContext {
       for (const { file, outcome: o } of batch) {
         await trx
           .updateTable('ingest_files')
-          .set({ status: o.status, kind: o.kind, detail: o.detail, asset_id: o.assetId, flags: JSON.stringify(o.flags) })
+          .set({ status: o.status, kind: o.kind, detail: o.detail, asset_id: o.assetId, instance_id: o.instanceId ?? null, flags: JSON.stringify(o.flags) })
           .where('run_id', '=', this.run.id)
           .where('idx', '=', file.idx)
           .execute();
@@ -133,6 +133,7 @@ export async function processRun(deps: Deps, runId: string) {
   try {
     await processFiles(ctx);
     await ctx.phase('building');
+    const built = new Map<string, string>();
     for (const seriesId of ctx.summary.seriesIds) {
       let out: Awaited<ReturnType<typeof buildSeries>>;
       try {
@@ -148,9 +149,9 @@ export async function processRun(deps: Deps, runId: string) {
       ctx.summary.assetsCreated += out.created;
       ctx.summary.assetsUpdated += out.updated;
       for (const [k, v] of Object.entries(out.issues)) ctx.summary.seriesIssues[k] = (ctx.summary.seriesIssues[k] ?? 0) + v;
-      await linkInstanceAssets(ctx, out.assetOfInstance);
+      for (const [instanceId, assetId] of out.assetOfInstance) built.set(instanceId, assetId);
     }
-    await linkDuplicates(ctx);
+    await linkInstanceAssets(ctx, built);
     await ctx.phase('done', { state: 'done' });
     await rm(runDir(deps, runId), { recursive: true, force: true });
   } catch (err) {
@@ -163,26 +164,14 @@ export async function processRun(deps: Deps, runId: string) {
   }
 }
 
-/** Points duplicate files at the asset that holds the instance stored before. */
-async function linkDuplicates(ctx: RunContext) {
-  for (const [idx, instanceId] of ctx.duplicates) {
-    const asset = await ctx.deps.db
-      .selectFrom('assets')
-      .select('id')
-      .where('project_id', '=', ctx.run.project_id)
-      .where('metadata', 'like', `%"${instanceId}"%`)
-      .executeTakeFirst();
-    if (asset) await ctx.deps.db.updateTable('ingest_files').set({ asset_id: asset.id }).where('run_id', '=', ctx.run.id).where('idx', '=', idx).execute();
-  }
-}
-
 /** A file whose instance was dropped at build time is reported as rejected. */
 async function rejectInstanceFile(ctx: RunContext, instanceId: string, detail: string) {
   const r = await ctx.deps.db
     .updateTable('ingest_files')
-    .set({ status: 'rejected', detail })
+    .set({ status: 'rejected', detail, instance_id: null })
     .where('run_id', '=', ctx.run.id)
-    .where('detail', '=', `instance:${instanceId}`)
+    .where('instance_id', '=', instanceId)
+    .where('status', '=', 'stored')
     .executeTakeFirst();
   if (Number(r.numUpdatedRows) > 0) {
     ctx.summary.rejected += 1;
@@ -193,24 +182,35 @@ async function rejectInstanceFile(ctx: RunContext, instanceId: string, detail: s
 /** Marks the files whose instances belong to a series that could not be built. */
 async function markSeriesFiles(ctx: RunContext, seriesId: string, detail: string) {
   const instances = await ctx.deps.db.selectFrom('dicom_instances').select('id').where('series_id', '=', seriesId).execute();
-  for (const i of instances) {
-    await ctx.deps.db
-      .updateTable('ingest_files')
-      .set({ detail: `Stored, but its series could not be built: ${detail}`, flags: JSON.stringify(['build-failed']) })
-      .where('run_id', '=', ctx.run.id)
-      .where('detail', '=', `instance:${i.id}`)
-      .execute();
-  }
+  if (instances.length === 0) return;
+  await ctx.deps.db
+    .updateTable('ingest_files')
+    .set({ detail: `Stored, but its series could not be built: ${detail}`, flags: JSON.stringify(['build-failed']) })
+    .where('run_id', '=', ctx.run.id)
+    .where('instance_id', 'in', instances.map((i) => i.id))
+    .execute();
 }
 
-/** Points the per-file report of DICOM files at the asset built from their instance. */
+/**
+ * Points the report's DICOM files (stored or duplicate) at the asset holding their instance:
+ * one built in this run, or, for a duplicate of an earlier upload, the asset that lists it.
+ */
 async function linkInstanceAssets(ctx: RunContext, assetOfInstance: Map<string, string>) {
-  if (assetOfInstance.size === 0) return;
-  const files = await ctx.deps.db.selectFrom('ingest_files').select(['idx', 'detail']).where('run_id', '=', ctx.run.id).where('kind', '=', 'dicom').where('asset_id', 'is', null).execute();
+  const files = await ctx.deps.db
+    .selectFrom('ingest_files')
+    .select(['idx', 'instance_id'])
+    .where('run_id', '=', ctx.run.id)
+    .where('instance_id', 'is not', null)
+    .where('asset_id', 'is', null)
+    .execute();
   for (const f of files) {
-    const instanceId = f.detail?.startsWith('instance:') ? f.detail.slice('instance:'.length) : null;
-    const assetId = instanceId ? assetOfInstance.get(instanceId) : undefined;
-    if (assetId) await ctx.deps.db.updateTable('ingest_files').set({ asset_id: assetId, detail: null }).where('run_id', '=', ctx.run.id).where('idx', '=', f.idx).execute();
+    const instanceId = f.instance_id!;
+    let assetId = assetOfInstance.get(instanceId);
+    if (!assetId) {
+      const held = await ctx.deps.db.selectFrom('assets').select('id').where('project_id', '=', ctx.run.project_id).where('metadata', 'like', `%"${instanceId}"%`).executeTakeFirst();
+      assetId = held?.id;
+    }
+    if (assetId) await ctx.deps.db.updateTable('ingest_files').set({ asset_id: assetId }).where('run_id', '=', ctx.run.id).where('idx', '=', f.idx).execute();
   }
 }
 
@@ -310,9 +310,8 @@ async function handleOne(ctx: RunContext, file: IngestFilesTable, filePath: stri
       if (r.flags.includes('burned-in')) ctx.summary.flaggedBurnedIn++;
       if (r.redacted) ctx.summary.redacted++;
     }
-    if (r.status === 'duplicate') ctx.duplicates.set(file.idx, r.instanceId);
-    // The asset is known once the series is built; until then the detail names the instance.
-    return { status: r.status, kind: 'dicom', detail: r.status === 'stored' ? `instance:${r.instanceId}` : r.detail, assetId: null, flags: r.flags };
+    // The asset is known once the series is built (linkInstanceAssets).
+    return { status: r.status, kind: 'dicom', detail: r.detail, assetId: null, flags: r.flags, instanceId: r.instanceId };
   }
   if (kind === 'nifti') {
     const asset = await ingestNifti(deps, run, [{ name: file.name, path: filePath }], `run:${run.id}:${file.idx}`);
@@ -372,13 +371,13 @@ async function expandZip(ctx: RunContext, file: IngestFilesTable, filePath: stri
   const children: IngestFilesTable[] = [];
   let idx = firstIdx;
   for (const e of extracted.entries) {
-    const child: IngestFilesTable = { run_id: run.id, idx, parent_idx: file.idx, name: `${file.name}/${e.name}`.slice(0, 500), size: e.size, status: 'pending', kind: null, detail: null, asset_id: null, flags: '[]' };
+    const child: IngestFilesTable = { run_id: run.id, idx, parent_idx: file.idx, name: `${file.name}/${e.name}`.slice(0, 500), size: e.size, status: 'pending', kind: null, detail: null, asset_id: null, instance_id: null, flags: '[]' };
     await rename(e.path, rawFilePath(deps, run.id, idx));
     children.push(child);
     idx++;
   }
   for (const r of extracted.rejected) {
-    children.push({ run_id: run.id, idx, parent_idx: file.idx, name: `${file.name}/${r.name}`.slice(0, 500), size: 0, status: 'rejected', kind: null, detail: r.reason, asset_id: null, flags: '[]' });
+    children.push({ run_id: run.id, idx, parent_idx: file.idx, name: `${file.name}/${r.name}`.slice(0, 500), size: 0, status: 'rejected', kind: null, detail: r.reason, asset_id: null, instance_id: null, flags: '[]' });
     idx++;
   }
   await rm(dest, { recursive: true, force: true });
