@@ -222,6 +222,8 @@ export interface LabelDef {
   kinds: string[];
   attributes: AttributeDef[];
   description?: string;
+  /** Names of the landmark set (labels with the landmarks kind). */
+  landmarks?: string[];
 }
 
 export interface LabelSchema {

@@ -33,7 +33,7 @@ export function SchemaEditor({ labels, onChange, errors, readOnly }: Props) {
     update(i, { attributes: labels[i]!.attributes.map((a, k) => (k === j ? { ...a, ...patch } : a)) });
 
   // Known paths render inline; anything else is listed above the editor.
-  const known = (p: string) => /^labels\.\d+\.(name|color|shortcut|kinds|attributes\.\d+\.(name|type|options|min|max|step|required|maxLength|default))/.test(p);
+  const known = (p: string) => /^labels\.\d+\.(name|color|shortcut|kinds|landmarks|attributes\.\d+\.(name|type|options|min|max|step|required|maxLength|default))/.test(p);
   const general = errors.filter((e) => !known(e.path));
   // The keys the workspace will give labels without their own shortcut (1–9 in order).
   const autoKeys = (() => {
@@ -134,6 +134,22 @@ export function SchemaEditor({ labels, onChange, errors, readOnly }: Props) {
               </div>
               <FieldErr errors={errors} path={`labels.${i}.kinds`} />
             </div>
+            {l.kinds.includes('landmarks') && (
+              <label className="field">
+                <span className="label">Landmark names (one per line)</span>
+                <textarea
+                  className={`input ${errorsAt(errors, `labels.${i}.landmarks`).length ? 'invalid' : ''}`}
+                  rows={Math.min(10, Math.max(3, l.landmarks.split('\n').length + 1))}
+                  value={l.landmarks}
+                  placeholder={'left femoral head centre\nright femoral head centre'}
+                  onChange={(e) => update(i, { landmarks: e.target.value })}
+                  data-testid="label-landmarks"
+                  aria-label={`Landmark names of label ${i + 1}, one per line`}
+                />
+                <span className="hint">Leave empty to allow any point names.</span>
+                <FieldErr errors={errors} path={`labels.${i}.landmarks`} />
+              </label>
+            )}
             <div className="field">
               <span className="label">Attributes</span>
               {l.attributes.length === 0 && <span className="hint">No attributes. Annotators only choose the label.</span>}

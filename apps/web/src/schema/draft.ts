@@ -26,6 +26,23 @@ export interface DraftLabel {
   kinds: string[];
   attributes: DraftAttr[];
   description?: string;
+  /** Landmark set as edited: one name per line (sent only when the label allows `landmarks`). */
+  landmarks: string;
+}
+
+/** The label schema's optional landmark set (core `labelDefSchema.landmarks`). */
+type LabelDefWithLandmarks = LabelDef & { landmarks?: string[] };
+
+/** Landmark-set limits of the server's label schema. */
+export const MAX_LANDMARKS = 100;
+const MAX_NAME_LENGTH = 64;
+
+/** The names in the landmark text area: one per line, trimmed, blank lines dropped. */
+export function landmarkNames(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((n) => n.trim())
+    .filter(Boolean);
 }
 
 let counter = 0;
@@ -34,7 +51,7 @@ export const newKey = () => `k${++counter}`;
 export const PALETTE = ['#e5484d', '#3e63dd', '#30a46c', '#f76b15', '#8e4ec6', '#12a594', '#d6409f', '#ffb224', '#0090ff', '#978365'];
 
 export function newLabel(index: number): DraftLabel {
-  return { _key: newKey(), name: '', color: PALETTE[index % PALETTE.length]!, shortcut: '', kinds: ['tag'], attributes: [] };
+  return { _key: newKey(), name: '', color: PALETTE[index % PALETTE.length]!, shortcut: '', kinds: ['tag'], attributes: [], landmarks: '' };
 }
 
 export function newAttr(): DraftAttr {
@@ -51,6 +68,7 @@ export function toDraft(schema: LabelSchema | null | undefined): DraftLabel[] {
     shortcut: l.shortcut ?? '',
     kinds: [...(l.kinds ?? ['tag'])],
     description: l.description,
+    landmarks: ((l as LabelDefWithLandmarks).landmarks ?? []).join('\n'),
     attributes: (l.attributes ?? []).map((a) => ({
       _key: newKey(),
       name: a.name,
@@ -76,9 +94,11 @@ export function toSchema(labels: DraftLabel[]): LabelSchema {
   return {
     version: 1,
     labels: labels.map((l) => {
-      const out: LabelDef = { name: l.name.trim(), color: l.color.toLowerCase(), kinds: [...l.kinds], attributes: [] };
+      const out: LabelDefWithLandmarks = { name: l.name.trim(), color: l.color.toLowerCase(), kinds: [...l.kinds], attributes: [] };
       if (l.shortcut.trim()) out.shortcut = l.shortcut.trim().toLowerCase();
       if (l.description) out.description = l.description;
+      const landmarks = landmarkNames(l.landmarks);
+      if (l.kinds.includes('landmarks') && landmarks.length > 0) out.landmarks = landmarks;
       out.attributes = l.attributes.map((a) => {
         const attr: AttributeDef = { name: a.name.trim(), type: a.type, required: a.required };
         if (a.description) attr.description = a.description;
@@ -121,6 +141,18 @@ export function validateDraft(labels: DraftLabel[]): FieldError[] {
       else shortcuts.set(sc, name || `label ${i + 1}`);
     }
     if (l.kinds.length === 0) errors.push({ path: `${p}.kinds`, message: 'Allow at least one kind.' });
+    if (l.kinds.includes('landmarks')) {
+      const set = landmarkNames(l.landmarks);
+      const seen = new Set<string>();
+      const problems: string[] = [];
+      if (set.length > MAX_LANDMARKS) problems.push(`At most ${MAX_LANDMARKS} landmark names (${set.length} given).`);
+      for (const n of set) {
+        if (n.length > MAX_NAME_LENGTH) problems.push(`"${n.slice(0, 20)}…" is longer than ${MAX_NAME_LENGTH} characters.`);
+        if (seen.has(n.toLowerCase())) problems.push(`Duplicate landmark "${n}".`);
+        seen.add(n.toLowerCase());
+      }
+      for (const message of problems) errors.push({ path: `${p}.landmarks`, message });
+    }
     const attrNames = new Set<string>();
     l.attributes.forEach((a, j) => {
       const ap = `${p}.attributes.${j}`;

@@ -7,6 +7,8 @@ import { Markdown } from '../components/Markdown';
 import { usePageShortcuts, useShortcutHelp, type ShortcutGroup } from '../components/shortcuts';
 import type { AttributeValue, JobDetail, Project } from '../types';
 import { AssetViewer, preload } from './AssetViewer';
+import { canShowSlices } from '../imaging/SliceViewer';
+import { ImagingPane } from '../viewer/ImagingPane';
 import { AssetList, SubmitErrors } from './JobPanels';
 import { LabelPanel } from './LabelPanel';
 import { syncStore, useEntry, useStoreVersion, type SaveStatus } from './sync';
@@ -200,10 +202,17 @@ export function WorkspacePage() {
   };
 
   // ---------- keyboard ----------
+  const imagingKeys = useRef<((e: KeyboardEvent) => boolean) | null>(null);
   const keyHandler = useRef<(e: KeyboardEvent) => void>(() => undefined);
   keyHandler.current = (e: KeyboardEvent) => {
     if (document.querySelector('[role="dialog"]')) return;
     const typing = isTypingTarget(e.target);
+    // The imaging viewer's own keys (tools, slices, presets, its undo) come first.
+    if (!typing && imagingKeys.current?.(e)) {
+      e.preventDefault();
+      e.stopPropagation();
+      return;
+    }
     const mod = e.ctrlKey || e.metaKey;
     if (mod && !e.altKey) {
       const k = e.key.toLowerCase();
@@ -443,7 +452,20 @@ export function WorkspacePage() {
 
       <div className="ws-body">
         <div className="ws-viewer" data-testid="viewer">
-          <AssetViewer asset={asset} />
+          {canShowSlices(asset) ? (
+            <ImagingPane
+              key={asset.id}
+              asset={asset}
+              jobId={jobId}
+              userId={user.id}
+              schema={project.labelSchema}
+              doc={entry?.loaded ? entry.doc : null}
+              editable={editable}
+              keyRef={imagingKeys}
+            />
+          ) : (
+            <AssetViewer asset={asset} />
+          )}
         </div>
         <aside className="ws-panel" aria-label="Annotation">
           {entry?.loaded ? (

@@ -80,6 +80,8 @@ class SyncStore {
   private entries = new Map<string, Entry>();
   private listeners = new Set<() => void>();
   private waiters = new Set<() => void>();
+  private flushHooks = new Map<string, () => Promise<SaveStatus>>();
+  private unsavedChecks = new Set<() => boolean>();
   private userId = 'anonymous';
   private globalVersion = 0;
 
@@ -135,7 +137,14 @@ class SyncStore {
 
   hasUnsaved(): boolean {
     for (const e of this.entries.values()) if (e.version > e.savedVersion || e.inFlight) return true;
+    for (const check of this.unsavedChecks) if (check()) return true;
     return false;
+  }
+
+  /** Other unsaved state (a label map not uploaded yet) that must also warn before leaving. */
+  addUnsavedCheck(check: () => boolean): () => void {
+    this.unsavedChecks.add(check);
+    return () => this.unsavedChecks.delete(check);
   }
 
   unsavedCount(jobId?: string): number {
@@ -300,11 +309,20 @@ class SyncStore {
 
   // ---------- editing ----------
 
-  edit(jobId: string, assetId: string, update: (doc: AnnotationDocument) => AnnotationDocument, coalesce?: string): void {
+  /**
+   * Applies an edit. `undoable: false` is for bookkeeping that follows another history (a
+   * label map's new blob after its own undoable stroke): it is saved like any edit but is not
+   * an undo step and keeps the redo stack.
+   */
+  edit(jobId: string, assetId: string, update: (doc: AnnotationDocument) => AnnotationDocument, coalesce?: string, opts: { undoable?: boolean } = {}): void {
     const e = this.entries.get(keyOf(jobId, assetId));
     if (!e || !e.loaded) return;
     const next = update(e.doc);
     if (next === e.doc) return;
+    if (opts.undoable === false) {
+      this.apply(e, next);
+      return;
+    }
     const now = Date.now();
     const coalesced = coalesce !== undefined && coalesce === e.coalesceKey && now - e.coalesceAt < 1500;
     if (!coalesced) {
@@ -462,7 +480,24 @@ class SyncStore {
    * Sends any pending change now and waits until the asset is saved or cannot be (offline,
    * conflict, error). Resolves with the resulting status.
    */
+  /**
+   * Work that must reach the server before the document does (a label map's blob, which the
+   * document references): `flush` awaits it first. Returns a function that removes the hook.
+   */
+  addFlushHook(jobId: string, assetId: string, hook: () => Promise<SaveStatus>): () => void {
+    const key = keyOf(jobId, assetId);
+    this.flushHooks.set(key, hook);
+    return () => {
+      if (this.flushHooks.get(key) === hook) this.flushHooks.delete(key);
+    };
+  }
+
   async flush(jobId: string, assetId: string, timeoutMs = 10_000): Promise<SaveStatus> {
+    const hook = this.flushHooks.get(keyOf(jobId, assetId));
+    if (hook) {
+      const first = await hook();
+      if (first !== 'saved') return first;
+    }
     const e = this.entries.get(keyOf(jobId, assetId));
     if (!e) return 'saved';
     if (e.loading && !e.loaded) await e.loading;

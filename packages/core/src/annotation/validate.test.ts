@@ -31,6 +31,8 @@ const schema = schemaOf({
     { name: 'Text', color: '#888888', kinds: ['transcript'] },
     { name: 'Drug', color: '#aa00aa', kinds: ['span'] },
     { name: 'treats', color: '#aa00aa', kinds: ['relation'] },
+    { name: 'Hip', color: '#123456', kinds: ['landmarks'], landmarks: ['left femoral head centre', 'right femoral head centre'] },
+    { name: 'Keypoints', color: '#654321', kinds: ['landmarks'] },
   ],
 });
 
@@ -154,6 +156,41 @@ describe('validateDocument', () => {
       { path: 'objects[0].segments[0].label', message: 'unknown label "Spleen"' },
       { path: 'objects[0].segments[1].label', message: 'label "Nodule" does not allow kind "labelmap" (allowed: polygon, ellipse)' },
     ]);
+  });
+});
+
+describe('landmark sets', () => {
+  const lms = (label: string, points: unknown[]) => ({ id: 'lm1', kind: 'landmarks', label, attributes: {}, ...stamp, points });
+
+  it('accepts points named from the label\'s set, in 3D and 2D', () => {
+    const ok = validateDocument(
+      {
+        objects: [
+          lms('Hip', [
+            { name: 'left femoral head centre', i: 100.5, j: 200, k: 40 },
+            { name: 'right femoral head centre', i: 300, j: 201, k: 41.25 },
+          ]),
+        ],
+      },
+      schema,
+    );
+    expect(ok.ok).toBe(true);
+    expect(validateDocument({ objects: [lms('Hip', [{ name: 'left femoral head centre', x: 3, y: 4 }])] }, schema).ok).toBe(true);
+  });
+
+  it('names an unknown point and lists the allowed ones', () => {
+    expect(issuesOf([lms('Hip', [{ name: 'left femoral head centre', i: 1, j: 2, k: 3 }, { name: 'nasion', i: 1, j: 2, k: 4 }])])).toEqual([
+      {
+        path: 'objects[0].points[1].name',
+        message:
+          'landmark "nasion" is not in the landmark set of label "Hip"; allowed: "left femoral head centre", "right femoral head centre"',
+      },
+    ]);
+    expect(issuesOf([lms('Hip', [{ name: 'Left femoral head centre', i: 1, j: 2, k: 3 }])])[0]?.message).toContain('(did you mean "left femoral head centre"?)');
+  });
+
+  it('allows any names when the label defines no set', () => {
+    expect(validateDocument({ objects: [lms('Keypoints', [{ name: 'anything', x: 1, y: 1 }])] }, schema).ok).toBe(true);
   });
 });
 

@@ -116,6 +116,43 @@ describe('parseLabelSchema', () => {
   });
 });
 
+describe('landmark sets', () => {
+  const hips = (extra: Record<string, unknown> = {}) => ({
+    name: 'Hip',
+    color: '#123456',
+    kinds: ['landmarks'],
+    landmarks: ['left femoral head centre', 'right femoral head centre'],
+    ...extra,
+  });
+
+  it('accepts a landmark set on a label that allows the landmarks kind', () => {
+    const result = parseLabelSchema({ version: 1, labels: [hips()] });
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.schema.labels[0]?.landmarks).toEqual(['left femoral head centre', 'right femoral head centre']);
+    const plain = parseLabelSchema({ version: 1, labels: [nodule()] });
+    expect(plain.ok && plain.schema.labels[0]?.landmarks).toBeUndefined();
+  });
+
+  it('requires the landmarks kind', () => {
+    expect(issuesOf({ version: 1, labels: [hips({ kinds: ['points', 'box'] })] })).toEqual([
+      { path: 'labels[0].landmarks', message: 'label "Hip": a landmark set needs the kind "landmarks" in kinds (allowed: points, box)' },
+    ]);
+  });
+
+  it('rejects duplicates (case-insensitive), bad names, empty and oversized sets', () => {
+    expect(issuesOf({ version: 1, labels: [hips({ landmarks: ['Nasion', 'sella', 'NASION'] })] })).toEqual([
+      { path: 'labels[0].landmarks[2]', message: 'label "Hip": duplicate landmark name "NASION" (names are case-insensitive; "Nasion" exists)' },
+    ]);
+    expect(issuesOf({ version: 1, labels: [hips({ landmarks: [' nasion'] })] })).toEqual([
+      { path: 'labels[0].landmarks[0]', message: 'must not start or end with whitespace' },
+    ]);
+    expect(issuesOf({ version: 1, labels: [hips({ landmarks: [] })] })[0]?.message).toBe('a landmark set needs at least 1 name');
+    const many = Array.from({ length: 101 }, (_, i) => `p${i}`);
+    expect(issuesOf({ version: 1, labels: [hips({ landmarks: many })] })[0]?.message).toBe('a landmark set may have at most 100 names');
+    expect(parseLabelSchema({ version: 1, labels: [hips({ landmarks: many.slice(0, 100) })] }).ok).toBe(true);
+  });
+});
+
 describe('isOnStep', () => {
   it('tolerates float rounding but not real misses', () => {
     expect(isOnStep(0.1 + 0.2, 0.1)).toBe(true);

@@ -72,6 +72,16 @@ export const labelDefSchema = z.strictObject({
     .array(z.enum(ANNOTATION_KINDS, { error: `kind must be one of ${ANNOTATION_KINDS.join(', ')}` }))
     .min(1, 'a label must allow at least one kind'),
   attributes: z.array(attributeDefSchema).default([]),
+  /**
+   * A landmark set: the names of the points a `landmarks` object with this label may hold
+   * (e.g. "left femoral head centre"). Same rules as label names, unique case-insensitively,
+   * 1 to 100 entries; only for labels whose kinds include `landmarks`. Without it any names go.
+   */
+  landmarks: z
+    .array(nameSchema)
+    .min(1, 'a landmark set needs at least 1 name')
+    .max(100, 'a landmark set may have at most 100 names')
+    .optional(),
   description: z.string().max(2000).optional(),
 });
 
@@ -134,6 +144,20 @@ export const labelSchemaSchema = z
         if (seenKinds.has(kind)) issue(['labels', li, 'kinds', ki], `label "${label.name}": kind "${kind}" is listed twice`);
         seenKinds.add(kind);
       });
+
+      if (label.landmarks !== undefined) {
+        if (!label.kinds.includes('landmarks')) {
+          issue(['labels', li, 'landmarks'], `label "${label.name}": a landmark set needs the kind "landmarks" in kinds (allowed: ${label.kinds.join(', ')})`);
+        }
+        const seenLandmarks = new Map<string, string>();
+        label.landmarks.forEach((name, ni) => {
+          const key = name.toLowerCase();
+          const first = seenLandmarks.get(key);
+          if (first !== undefined) {
+            issue(['labels', li, 'landmarks', ni], `label "${label.name}": duplicate landmark name "${name}" (names are case-insensitive; "${first}" exists)`);
+          } else seenLandmarks.set(key, name);
+        });
+      }
 
       const attrNames = new Set<string>();
       label.attributes.forEach((attr, ai) => {

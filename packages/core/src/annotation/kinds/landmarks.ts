@@ -31,5 +31,21 @@ export const landmarksKind = defineKind({
     }
     return issues;
   },
+  validateAgainst: (obj, ctx) => {
+    const issues: RelativeIssue[] = [];
+    const set = ctx.schema.labels.find((l) => l.name === obj.label)?.landmarks;
+    if (set === undefined) return issues;
+    const allowed = new Set(set);
+    obj.points.forEach((p, i) => {
+      if (allowed.has(p.name)) return;
+      const near = set.find((n) => n.toLowerCase() === p.name.toLowerCase());
+      const hint = near === undefined ? '' : ` (did you mean "${near}"?)`;
+      issues.push({
+        path: ['points', i, 'name'],
+        message: `landmark "${p.name}" is not in the landmark set of label "${obj.label}"${hint}; allowed: ${set.map((n) => `"${n}"`).join(', ')}`,
+      });
+    });
+    return issues;
+  },
   bounds: (g) => boundsOfPoints(g.points.flatMap((p): Point2[] => ('x' in p ? [[p.x, p.y]] : []))),
 });
