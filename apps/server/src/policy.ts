@@ -1,6 +1,6 @@
 import type { Db } from './db/index.js';
 import type { Actor } from './deps.js';
-import { forbidden, notFound } from './errors.js';
+import { conflict, forbidden, notFound } from './errors.js';
 
 /**
  * The one place that decides access. Routes declare a route-level requirement
@@ -143,4 +143,39 @@ export async function requireJobAsset(db: Db, actor: Actor, jobId: string, asset
   }
   if (!row.asset_id) throw notFound('Asset in this job');
   return { job: { id: row.id, project_id: row.project_id, state: row.state }, role, isAssignee, labelSchemaText: row.label_schema };
+}
+
+/**
+ * May the caller change annotation data of this asset outside one job's document (label-map
+ * containers)? The rules of saving annotations (requireJobAsset 'annotate' + the completed-job
+ * check): managers and admins (annotation.writeAny) on any asset of their project; everyone else
+ * only as the assignee of a job holding the asset that is not completed. Non-members and
+ * annotators without such a job get 404; members who see the asset but may not edit it get 403.
+ */
+export async function requireAssetAnnotate(db: Db, actor: Actor, assetId: string) {
+  const row = await db
+    .selectFrom('assets')
+    .leftJoin('project_members as m', (j) => j.onRef('m.project_id', '=', 'assets.project_id').on('m.user_id', '=', actor.id))
+    .selectAll('assets')
+    .select('m.role')
+    .where('assets.id', '=', assetId)
+    .executeTakeFirst();
+  const role: EffectiveRole | null = actor.systemRole === 'admin' ? 'admin' : (row?.role ?? null);
+  if (!row || !role) throw notFound('Asset');
+  const { role: _memberRole, ...asset } = row;
+  if (asset.hold && !roleAllows(role, 'asset.review')) throw notFound('Asset');
+  if (roleAllows(role, 'annotation.writeAny')) return { asset, role };
+  const jobs = await db
+    .selectFrom('job_assets')
+    .innerJoin('jobs', 'jobs.id', 'job_assets.job_id')
+    .select('jobs.state')
+    .where('job_assets.asset_id', '=', assetId)
+    .where('jobs.assignee_id', '=', actor.id)
+    .execute();
+  if (jobs.length === 0) {
+    if (roleAllows(role, 'asset.listAll')) throw forbidden(`Your role in this project (${role}) does not allow changing annotations of this asset.`);
+    throw notFound('Asset');
+  }
+  if (jobs.every((j) => j.state === 'completed')) throw conflict('Your jobs holding this asset are completed; its annotations can no longer be changed.');
+  return { asset, role };
 }

@@ -189,6 +189,122 @@ describe('imaging workspace', () => {
     await screenshot(page, 'imaging-03-ct-mpr-1x3');
   });
 
+  it('draws a box, a polygon, a length, a landmark and a label-map stroke; after a reload they are where they were drawn', async () => {
+    await page.getByTestId('layout-1x1').click();
+    await page.getByTestId('plane-axial').click();
+    const vp = page.getByTestId('viewport-axial');
+    const k = Number(await vp.getAttribute('data-slice'));
+    const box = (await vp.boundingBox())!;
+    const t = await matrixOf(page, 'axial');
+    // Plane px → page px (device scale 1).
+    const at = (x: number, y: number): [number, number] => [box.x + t[0]! * x + t[2]! * y + t[4]!, box.y + t[1]! * x + t[3]! * y + t[5]!];
+    const drag = async (a: [number, number], b: [number, number]) => {
+      await page.mouse.move(...at(...a));
+      await page.mouse.down();
+      for (let i = 1; i <= 5; i++) await page.mouse.move(...at(a[0] + ((b[0] - a[0]) * i) / 5, a[1] + ((b[1] - a[1]) * i) / 5));
+      await page.mouse.up();
+    };
+    const click = async (p: [number, number]) => page.mouse.click(...at(...p));
+
+    await page.getByTestId('tool-box').click();
+    await drag([100, 100], [200, 180]);
+    await page.getByTestId('tool-polygon').click();
+    await click([300, 300]);
+    await click([360, 300]);
+    await click([330, 350]);
+    await page.keyboard.press('Enter');
+    await page.getByTestId('tool-length').click();
+    await drag([120, 300], [220, 300]);
+    await page.getByTestId('tool-landmark').click();
+    await click([256, 256]);
+    await page.getByTestId('segtool-brush').click();
+    await drag([240, 200], [280, 200]);
+    await page.keyboard.press('Escape');
+    await screenshot(page, 'imaging-05-ct-annotated');
+
+    // The label map uploads first (a compact patch), then the document that references it.
+    const kinds = async () =>
+      (await api.call<{ document: { objects: { kind: string }[] } }>('GET', `/api/jobs/${jobId}/assets/${ct.id}/annotations`)).document.objects.map((o) => o.kind).sort().join(',');
+    await expect.poll(kinds, { timeout: 20_000 }).toBe('box,labelmap,landmarks,measurement,polygon');
+    await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('saved');
+    const res = await api.call<{ revision: number; document: { objects: Record<string, unknown>[] } }>('GET', `/api/jobs/${jobId}/assets/${ct.id}/annotations`);
+    const objs = res.document.objects;
+    const boxObj = objs.find((o) => o.kind === 'box')!;
+    expect(boxObj.slice).toBe(k);
+    expect(Math.abs((boxObj.x as number) - 100)).toBeLessThan(1);
+    expect(Math.abs((boxObj.y as number) - 100)).toBeLessThan(1);
+    expect(Math.abs((boxObj.width as number) - 100)).toBeLessThan(1.5);
+    expect(Math.abs((boxObj.height as number) - 80)).toBeLessThan(1.5);
+    const poly = objs.find((o) => o.kind === 'polygon')!;
+    expect((poly.points as number[][]).length).toBe(3);
+    expect(Math.abs((poly.points as number[][])[1]![0]! - 360)).toBeLessThan(1);
+    const length = objs.find((o) => o.kind === 'measurement')!;
+    // 100 plane px along a row at the synthetic series' 0.7 mm... spacing read from the asset.
+    const spacing = (ct.metadata.imaging as unknown as { spacing: number[] }).spacing;
+    expect(length.unit).toBe('mm');
+    expect(Math.abs((length.value as number) - 100 * spacing[0]!)).toBeLessThan(spacing[0]! * 1.5);
+    const lm = objs.find((o) => o.kind === 'landmarks')!;
+    const p0 = (lm.points as { i: number; j: number; k: number }[])[0]!;
+    expect(Math.abs(p0.i - 255.5)).toBeLessThan(1);
+    expect(Math.abs(p0.j - 255.5)).toBeLessThan(1);
+    expect(p0.k).toBeCloseTo(k, 5);
+    const lmap = objs.find((o) => o.kind === 'labelmap')!;
+    expect(lmap.shape).toEqual([512, 512, SLICES]);
+    const blob = await api.raw('GET', `/api/assets/${ct.id}/labelmaps/${lmap.blob as string}`);
+    expect(blob.status).toBe(200);
+    const { decodeLabelmap } = await import('@caliper/core/labelmap');
+    const decoded = decodeLabelmap(new Uint8Array(await blob.arrayBuffer()));
+    // The stroke's centre line (plane row 200 → voxel row 199.5 ± radius) on the current slice is labelled.
+    expect(decoded.data[(k * 512 + 200) * 512 + 260]).toBe(1);
+    expect(decoded.data[(k * 512 + 20) * 512 + 20]).toBe(0);
+
+    await page.reload();
+    await page.getByTestId('imaging-viewer').waitFor();
+    await page.getByTestId('tab-objects').click();
+    await expect.poll(() => page.locator('[data-testid="object-row"]').count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(4);
+    const again = await api.call<{ revision: number; document: { objects: Record<string, unknown>[] } }>('GET', `/api/jobs/${jobId}/assets/${ct.id}/annotations`);
+    expect(again.document.objects).toEqual(objs);
+    await screenshot(page, 'imaging-06-ct-reloaded');
+  });
+
+  it('undo and redo cover shapes and label-map strokes', async () => {
+    const count = async () => (await api.call<{ document: { objects: { kind: string }[] } }>('GET', `/api/jobs/${jobId}/assets/${ct.id}/annotations`)).document.objects.filter((o) => o.kind === 'box').length;
+    const vp = page.getByTestId('viewport-axial');
+    await expect.poll(() => page.getByTestId('imaging-viewer').getAttribute('data-complete'), { timeout: 60_000 }).toBe('yes');
+    const box = (await vp.boundingBox())!;
+    const t = await matrixOf(page, 'axial');
+    const at = (x: number, y: number): [number, number] => [box.x + t[0]! * x + t[2]! * y + t[4]!, box.y + t[1]! * x + t[3]! * y + t[5]!];
+    await page.getByTestId('tool-box').click();
+    await page.mouse.move(...at(50, 50));
+    await page.mouse.down();
+    await page.mouse.move(...at(70, 60));
+    await page.mouse.move(...at(90, 80));
+    await page.mouse.up();
+    await expect.poll(count, { timeout: 20_000 }).toBe(2);
+    await page.keyboard.press('Control+z');
+    await expect.poll(count, { timeout: 20_000 }).toBe(1);
+    await page.keyboard.press('Control+Shift+z');
+    await expect.poll(count, { timeout: 20_000 }).toBe(2);
+    await page.keyboard.press('Escape');
+  });
+
+  it('a save from a second tab makes the first one show the conflict instead of overwriting', async () => {
+    const second = await ctx.newPage();
+    watchPage(second, problems);
+    await openAsset(second, ct);
+    // The second tab tags the current slice; the first tab then draws; its save meets a newer revision.
+    await second.getByTestId('tab-tags').click();
+    await second.getByTestId('scoped-tag-slice').first().click();
+    await expect.poll(() => second.getByTestId('save-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('saved');
+    await page.getByTestId('tab-tags').click();
+    await page.getByTestId('scoped-tag-series').first().click();
+    await page.getByTestId('conflict-banner').waitFor({ timeout: 20_000 });
+    await screenshot(page, 'imaging-07-conflict');
+    await page.getByTestId('conflict-load-theirs').click();
+    await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('saved');
+    await second.close();
+  });
+
   it('shows the oblique MR series in 2×2', async () => {
     await openAsset(page, mr);
     await page.getByTestId('layout-2x2').click();

@@ -260,6 +260,26 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('queue_jobs_ready').on('queue_jobs').columns(['state', 'run_at']).execute();
     },
   },
+  '0003_labelmaps': {
+    async up(db: Kysely<unknown>) {
+      // Label-map containers (CLM1, content-addressed blobs) saved for an asset. The key is
+      // (asset, sha): a blob hash alone grants nothing, access always goes through the asset.
+      await db.schema
+        .createTable('labelmap_blobs')
+        .addColumn('asset_id', 'text', (c) => c.notNull().references('assets.id').onDelete('cascade'))
+        .addColumn('sha', 'text', (c) => c.notNull())
+        .addColumn('project_id', 'text', (c) => c.notNull().references('projects.id').onDelete('cascade'))
+        .addColumn('shape', 'text', (c) => c.notNull())
+        .addColumn('dtype', 'text', (c) => c.notNull())
+        .addColumn('bytes', 'bigint', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('labelmap_blobs_pk', ['asset_id', 'sha'])
+        .execute();
+      await db.schema.createIndex('labelmap_blobs_sha').on('labelmap_blobs').column('sha').execute();
+      await db.schema.createIndex('labelmap_blobs_project').on('labelmap_blobs').column('project_id').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -148,6 +148,18 @@ export interface QueueJobsTable {
   created_at: string;
   updated_at: string;
 }
+/** A label-map container (CLM1) stored for an asset; the blob key is `sha`. */
+export interface LabelmapBlobsTable {
+  asset_id: string;
+  sha: string;
+  project_id: string;
+  /** JSON [cols, rows, slices] */
+  shape: string;
+  dtype: 'uint8' | 'uint16';
+  bytes: number;
+  created_by: string;
+  created_at: string;
+}
 export interface JobsTable {
   id: string;
   project_id: string;
@@ -210,6 +222,7 @@ export interface Database {
   tasks: TasksTable;
   assets: AssetsTable;
   asset_frames: AssetFramesTable;
+  labelmap_blobs: LabelmapBlobsTable;
   dicom_studies: DicomStudiesTable;
   dicom_series: DicomSeriesTable;
   dicom_instances: DicomInstancesTable;

@@ -3,6 +3,7 @@ import type { Actor, Deps } from '../deps.js';
 import { conflict, notFound, unprocessable } from '../errors.js';
 import { requireJobAsset, roleAllows } from '../policy.js';
 import { appendAudit } from './audit.js';
+import { checkDocumentLabelmaps } from './labelmaps.js';
 
 const EMPTY = '{"objects":[]}';
 
@@ -64,6 +65,14 @@ export async function saveAnnotations(
   if (!checked.ok) {
     throw unprocessable(`The annotations do not fit the project's label schema: ${checked.issues[0]?.message ?? ''}`, {
       errors: checked.issues.map((i) => ({ path: i.path ? `document.${i.path}` : 'document', message: i.message })),
+    });
+  }
+  const labelmaps = checked.document.objects.flatMap((o) => (o.kind === 'labelmap' ? [{ id: o.id, blob: o.blob, shape: o.shape }] : []));
+  const badLabelmaps = await checkDocumentLabelmaps(deps.db, assetId, labelmaps);
+  if (badLabelmaps.length > 0) {
+    throw unprocessable(`These label-map objects do not refer to a label map saved for this asset: ${badLabelmaps.map((b) => b.id).join(', ')}. Save the label map first (POST /api/assets/{id}/labelmaps).`, {
+      objectIds: badLabelmaps.map((b) => b.id),
+      errors: badLabelmaps.map((b) => ({ path: `document.objects[id=${b.id}]`, message: b.message })),
     });
   }
   const text = JSON.stringify(checked.document);

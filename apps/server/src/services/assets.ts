@@ -138,16 +138,26 @@ export async function blobKeysOf(deps: Deps, scope: { projectId: string } | { ta
   const assets = await deps.db.selectFrom('assets').select(['sha256', 'thumbnail_sha']).where(col, '=', id).execute();
   const frames = await deps.db.selectFrom('asset_frames').innerJoin('assets', 'assets.id', 'asset_frames.asset_id').select('asset_frames.sha256').where(`assets.${col}`, '=', id).execute();
   const instances = await deps.db.selectFrom('dicom_instances').innerJoin('dicom_series', 'dicom_series.id', 'dicom_instances.series_id').select('dicom_instances.sha256').where(`dicom_series.${col}`, '=', id).execute();
-  return [...assets.flatMap((a) => [a.sha256, ...(a.thumbnail_sha ? [a.thumbnail_sha] : [])]), ...frames.map((f) => f.sha256), ...instances.map((i) => i.sha256)];
+  const labelmaps = await deps.db.selectFrom('labelmap_blobs').innerJoin('assets', 'assets.id', 'labelmap_blobs.asset_id').select('labelmap_blobs.sha').where(`assets.${col}`, '=', id).execute();
+  return [
+    ...assets.flatMap((a) => [a.sha256, ...(a.thumbnail_sha ? [a.thumbnail_sha] : [])]),
+    ...frames.map((f) => f.sha256),
+    ...instances.map((i) => i.sha256),
+    ...labelmaps.map((l) => l.sha),
+  ];
 }
 
-/** Deletes the blobs among `shas` that nothing references any more (assets, their frames and thumbnails, DICOM instances). */
+/**
+ * Deletes the blobs among `shas` that nothing references any more (assets, their frames and
+ * thumbnails, DICOM instances, label-map containers of any asset).
+ */
 export async function collectBlobs(deps: Deps, shas: string[]) {
   for (const sha of new Set(shas)) {
     const used =
       (await deps.db.selectFrom('assets').select('id').where((eb) => eb.or([eb('sha256', '=', sha), eb('thumbnail_sha', '=', sha)])).executeTakeFirst()) ??
       (await deps.db.selectFrom('asset_frames').select('asset_id').where('sha256', '=', sha).executeTakeFirst()) ??
-      (await deps.db.selectFrom('dicom_instances').select('id').where('sha256', '=', sha).executeTakeFirst());
+      (await deps.db.selectFrom('dicom_instances').select('id').where('sha256', '=', sha).executeTakeFirst()) ??
+      (await deps.db.selectFrom('labelmap_blobs').select('asset_id').where('sha', '=', sha).executeTakeFirst());
     if (!used) await deps.blobs.delete(sha);
   }
 }

@@ -66,7 +66,7 @@ export function LabelPanel({ labels, schema, tags, onToggle, onAttribute, disabl
   );
 }
 
-function AttributeInput({ tagId, attr, value, onChange }: { tagId: string; attr: AttributeDef; value: AttributeValue | undefined; onChange: (v: AttributeValue | undefined) => void }) {
+export function AttributeInput({ tagId, attr, value, onChange }: { tagId: string; attr: AttributeDef; value: AttributeValue | undefined; onChange: (v: AttributeValue | undefined) => void }) {
   const id = `attr-${tagId}-${attr.name}`.replace(/\s+/g, '_');
   const problem = checkValue(value, attr);
   const labelEl = (

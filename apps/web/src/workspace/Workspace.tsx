@@ -8,7 +8,7 @@ import { usePageShortcuts, useShortcutHelp, type ShortcutGroup } from '../compon
 import type { AttributeValue, JobDetail, Project } from '../types';
 import { AssetViewer, preload } from './AssetViewer';
 import { canShowSlices } from '../imaging/SliceViewer';
-import { ImagingPane } from '../viewer/ImagingPane';
+import { ImagingPane, imagingShortcutGroups } from '../viewer/ImagingPane';
 import { AssetList, SubmitErrors } from './JobPanels';
 import { LabelPanel } from './LabelPanel';
 import { syncStore, useEntry, useStoreVersion, type SaveStatus } from './sync';
@@ -203,6 +203,7 @@ export function WorkspacePage() {
 
   // ---------- keyboard ----------
   const imagingKeys = useRef<((e: KeyboardEvent) => boolean) | null>(null);
+  const [imagingSlot, setImagingSlot] = useState<HTMLDivElement | null>(null);
   const keyHandler = useRef<(e: KeyboardEvent) => void>(() => undefined);
   keyHandler.current = (e: KeyboardEvent) => {
     if (document.querySelector('[role="dialog"]')) return;
@@ -314,7 +315,8 @@ export function WorkspacePage() {
     ],
     [labels],
   );
-  usePageShortcuts(shortcutGroups);
+  const imagingMode = !!asset && canShowSlices(asset) && !!project;
+  usePageShortcuts(imagingMode ? imagingShortcutGroups(project.labelSchema) : shortcutGroups);
 
   if (error)
     return (
@@ -462,13 +464,16 @@ export function WorkspacePage() {
               doc={entry?.loaded ? entry.doc : null}
               editable={editable}
               keyRef={imagingKeys}
+              panelSlot={imagingSlot}
             />
           ) : (
             <AssetViewer asset={asset} />
           )}
         </div>
         <aside className="ws-panel" aria-label="Annotation">
-          {entry?.loaded ? (
+          {asset && canShowSlices(asset) ? (
+            <div className="ws-panel-scroll ws-panel-imaging" ref={setImagingSlot} />
+          ) : entry?.loaded ? (
             <LabelPanel labels={labels} schema={project.labelSchema} tags={tags} onToggle={toggle} onAttribute={setAttr} disabled={!editable} />
           ) : (
             <div className="ws-panel-scroll ws-empty">

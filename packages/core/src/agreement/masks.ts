@@ -332,8 +332,10 @@ function directed(queries: Uint32Array, features: Uint32Array, grid: Grid): Floa
  * Exact squared Euclidean distance (in mm²) from every voxel to the nearest voxel with
  * `feature[i] = 1` (Infinity if there is none), separable: a 1D nearest-feature scan along x,
  * then the lower envelope of parabolas (Felzenszwalb & Huttenlocher) along y and z.
+ * Layout `feature[x + y*bx + z*bx*by]`; `s2` is the squared spacing per axis (use bz = 1 for 2D).
+ * Also used by the label-map engine (shape-based slice interpolation).
  */
-function squaredEdt(feature: Uint8Array, bx: number, by: number, bz: number, s2: [number, number, number]): Float64Array {
+export function squaredEdt(feature: Uint8Array, bx: number, by: number, bz: number, s2: [number, number, number]): Float64Array {
   const n = bx * by * bz;
   const dt = new Float64Array(n);
   const maxLen = Math.max(bx, by, bz);

@@ -5,6 +5,8 @@ import { jobRoutes } from './jobs.js';
 import { projectRoutes } from './projects.js';
 import { assetRoutes } from './assets.js';
 import { imagingRoutes } from './imaging.js';
+import { labelmapRoutes } from './labelmaps.js';
+import { dicomHeaderRoutes } from './dicom-header.js';
 
 export async function registerRoutes(app: FastifyInstance, deps: Deps) {
   authRoutes(app, deps);
@@ -12,4 +14,6 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps) {
   assetRoutes(app, deps);
   jobRoutes(app, deps);
   imagingRoutes(app, deps);
+  dicomHeaderRoutes(app, deps);
+  await labelmapRoutes(app, deps);
 }

@@ -11,3 +11,4 @@ export { toRgb, type RgbPixels } from './color.js';
 export { DicomError } from './errors.js';
 export { frameGeometries, frameTimes, frameRate, type FrameGeometry, type FrameGeometrySource, type FrameRate } from './frames.js';
 export { characterSetOf, decodeText, parseSpecificCharacterSet, readText, type CharacterSet } from './charset.js';
+export { dumpDicom, formatTag, type DumpOptions, type HeaderDump, type HeaderElement } from './dump.js';
