@@ -285,7 +285,64 @@ describe('imaging workspace', () => {
     await expect.poll(count, { timeout: 20_000 }).toBe(1);
     await page.keyboard.press('Control+Shift+z');
     await expect.poll(count, { timeout: 20_000 }).toBe(2);
+
+    // A label-map stroke is undone the same way: the next saved blob no longer has it.
+    const k = Number(await vp.getAttribute('data-slice'));
+    const labelAt = async (x: number, y: number) => {
+      const doc = await api.call<{ document: { objects: { kind: string; blob?: string }[] } }>('GET', `/api/jobs/${jobId}/assets/${ct.id}/annotations`);
+      const sha = doc.document.objects.find((o) => o.kind === 'labelmap')!.blob!;
+      const r = await api.raw('GET', `/api/assets/${ct.id}/labelmaps/${sha}`);
+      const { decodeLabelmap } = await import('@caliper/core/labelmap');
+      return decodeLabelmap(new Uint8Array(await r.arrayBuffer())).data[(k * 512 + y) * 512 + x];
+    };
+    await page.getByTestId('segtool-brush').click();
+    await page.mouse.move(...at(400, 400));
+    await page.mouse.down();
+    await page.mouse.move(...at(410, 400));
+    await page.mouse.move(...at(420, 400));
+    await page.mouse.up();
+    await expect.poll(() => labelAt(410, 400), { timeout: 20_000 }).toBe(1);
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => labelAt(410, 400), { timeout: 20_000 }).toBe(0);
+    await page.keyboard.press('Control+Shift+z');
+    await expect.poll(() => labelAt(410, 400), { timeout: 20_000 }).toBe(1);
     await page.keyboard.press('Escape');
+  });
+
+  it('a stroke in the coronal view shows in the axial view of the slices it crossed', async () => {
+    await page.getByTestId('layout-1x3').click();
+    const cor = page.getByTestId('viewport-coronal');
+    await cor.waitFor();
+    const j = Number(await cor.getAttribute('data-slice'));
+    const box = (await cor.boundingBox())!;
+    const t = await matrixOf(page, 'coronal');
+    const at = (x: number, y: number): [number, number] => [box.x + t[0]! * x + t[2]! * y + t[4]!, box.y + t[1]! * x + t[3]! * y + t[5]!];
+    await page.getByTestId('segtool-brush').click();
+    // A vertical stroke on the coronal plane at column 100 crosses axial slices 140..160 (k = 299 - y).
+    await page.mouse.move(...at(100.5, 140.5));
+    await page.mouse.down();
+    for (let y = 142; y <= 160; y += 2) await page.mouse.move(...at(100.5, y + 0.5));
+    await page.mouse.up();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('tab-segments').click();
+    // The axial view on a crossed slice shows the segment colour at (100, j).
+    const axial = page.getByTestId('viewport-axial');
+    const k = 299 - 150;
+    await page.getByTestId('plane-axial').count(); // layout stays 1×3
+    const current = Number(await axial.getAttribute('data-slice'));
+    await axial.hover();
+    for (let n = 0; n < Math.abs(current - k); n++) await page.mouse.wheel(0, current > k ? -100 : 100);
+    await expect.poll(() => axial.getAttribute('data-slice')).toBe(String(k));
+    const ta = await matrixOf(page, 'axial');
+    const sx = Math.floor(ta[0]! * 100.5 + ta[2]! * (j + 0.5) + ta[4]!);
+    const sy = Math.floor(ta[1]! * 100.5 + ta[3]! * (j + 0.5) + ta[5]!);
+    const pixel = await page.locator('[data-testid="seg-layer-axial"] canvas').first().evaluate((c, [x, y]) => {
+      const canvas = c as HTMLCanvasElement;
+      const d = canvas.getContext('2d')!.getImageData(Math.round(x! * (canvas.width / canvas.clientWidth)), Math.round(y! * (canvas.height / canvas.clientHeight)), 1, 1).data;
+      return [d[0]!, d[1]!, d[2]!, d[3]!];
+    }, [sx, sy]);
+    expect(pixel[3]).toBeGreaterThan(0);
+    await screenshot(page, 'imaging-08-ct-mpr-segmentation');
   });
 
   it('a save from a second tab makes the first one show the conflict instead of overwriting', async () => {
@@ -310,5 +367,16 @@ describe('imaging workspace', () => {
     await page.getByTestId('layout-2x2').click();
     await page.getByTestId('volume-info').waitFor();
     await screenshot(page, 'imaging-04-mr-2x2');
+    // The de-identified header of the slice in view.
+    await page.getByTestId('tab-header').click();
+    await page.getByTestId('dicom-header').waitFor();
+    await page.getByTestId('dicom-header-filter').fill('PatientIdentityRemoved');
+    await expect.poll(() => page.getByTestId('dicom-header').textContent(), { timeout: 15_000 }).toContain('YES');
+    await screenshot(page, 'imaging-09-mr-header');
+    await page.getByTestId('dicom-header-filter').blur();
+    await page.keyboard.press('?');
+    await page.getByText('Imaging tools').waitFor();
+    await screenshot(page, 'imaging-10-shortcuts');
+    await page.keyboard.press('Escape');
   });
 });

@@ -28,6 +28,8 @@ export function slabFrames(frames: number, frameBytes: number): number {
 
 type Listener = () => void;
 
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 export class ImageVolume {
   readonly assetId: string;
   readonly meta: ImagingMeta;
@@ -48,6 +50,7 @@ export class ImageVolume {
   private listeners = new Set<Listener>();
   private aborter = new AbortController();
   private minMax: [number, number] | null = null;
+  private emitTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(assetId: string, meta: ImagingMeta, frames: number) {
     this.assetId = assetId;
@@ -81,6 +84,7 @@ export class ImageVolume {
 
   dispose(): void {
     this.aborter.abort();
+    if (this.emitTimer) clearTimeout(this.emitTimer);
     this.listeners.clear();
   }
 
@@ -126,7 +130,12 @@ export class ImageVolume {
     // Slabs nearest the first frame come first.
     slabs.sort((a, b) => Math.abs(a + per / 2 - firstFrame) - Math.abs(b + per / 2 - firstFrame));
     const run = async () => {
-      await this.fetchFrame(firstFrame, signal);
+      // The slabs start as soon as the first frame's response has begun (not after its body and
+      // the first render), so the network is never idle.
+      let slabsStarted: () => void = () => undefined;
+      const started = new Promise<void>((ok) => (slabsStarted = ok));
+      const first = this.fetchFrame(firstFrame, signal, () => slabsStarted());
+      await Promise.race([started, first]);
       let next = 0;
       const worker = async () => {
         while (next < slabs.length && !signal.aborted) {
@@ -137,7 +146,7 @@ export class ImageVolume {
           if (missing) await this.fetchSlab(start, count, signal);
         }
       };
-      await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+      await Promise.all([first, ...Array.from({ length: IN_FLIGHT }, worker)]);
     };
     run().catch((err: unknown) => {
       if (signal.aborted) return;
@@ -146,22 +155,50 @@ export class ImageVolume {
     });
   }
 
-  private async fetchFrame(k: number, signal: AbortSignal): Promise<void> {
+  private async fetchFrame(k: number, signal: AbortSignal, onHeaders?: () => void): Promise<void> {
     const res = await fetch(`/api/assets/${enc(this.assetId)}/frames/${k}`, { credentials: 'same-origin', signal });
+    onHeaders?.();
     if (!res.ok) throw new Error(`Frame ${k + 1} could not be loaded (HTTP ${res.status}).`);
     this.place(k, 1, await res.arrayBuffer());
   }
 
+  /**
+   * Reads a slab as a stream straight into the volume's buffer (no 50 MB intermediate copy);
+   * frames count as loaded as soon as their last byte is in, so scrolling there works early.
+   */
   private async fetchSlab(start: number, count: number, signal: AbortSignal): Promise<void> {
     const res = await fetch(`/api/assets/${enc(this.assetId)}/frames?start=${start}&count=${count}`, { credentials: 'same-origin', signal });
     if (!res.ok) throw new Error(`Frames ${start + 1}–${start + count} could not be loaded (HTTP ${res.status}).`);
     const got = Number(res.headers.get('x-frame-count') ?? count);
-    this.place(start, got, await res.arrayBuffer());
+    if (!res.body || !LITTLE_ENDIAN_HOST) {
+      this.place(start, got, await res.arrayBuffer());
+      return;
+    }
+    const frameBytes = this.frameSize * this.data.BYTES_PER_ELEMENT;
+    const total = got * frameBytes;
+    const target = new Uint8Array(this.data.buffer, this.data.byteOffset + start * frameBytes, total);
+    const reader = res.body.getReader();
+    let offset = 0;
+    let framesIn = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (offset + value.byteLength > total) {
+        await reader.cancel();
+        throw new Error(`Frames ${start + 1}–${start + got} came with more data than expected.`);
+      }
+      target.set(value, offset);
+      offset += value.byteLength;
+      const whole = Math.floor(offset / frameBytes);
+      if (whole > framesIn) {
+        this.markLoaded(start + framesIn, whole - framesIn);
+        framesIn = whole;
+      }
+    }
+    if (offset !== total) throw new Error(`Frames ${start + 1}–${start + got} arrived incomplete (${offset} of ${total} bytes).`);
   }
 
-  private place(start: number, count: number, buf: ArrayBuffer): void {
-    const samples = decodeFrame(buf, this.meta.dtype, this.frameSize * count);
-    this.data.set(samples, start * this.frameSize);
+  private markLoaded(start: number, count: number, immediate = false): void {
     for (let k = start; k < start + count; k++) {
       if (!this.loaded[k]) {
         this.loaded[k] = 1;
@@ -170,14 +207,32 @@ export class ImageVolume {
     }
     const now = performance.now();
     if (!this.firstFrameAt) this.firstFrameAt = now;
+    this.minMax = null;
     if (this.complete && !this.completeAt) {
       this.completeAt = now;
-      // For benchmarks and the browser's performance tools: when the whole volume was in.
       performance.mark('caliper:volume-complete', { detail: { assetId: this.assetId, ms: now - this.startedAt } });
+      this.emit();
+      return;
     }
-    this.minMax = null;
-    this.emit();
+    if (immediate) {
+      this.emit();
+      return;
+    }
+    // Many frames arrive per second while streaming: tell the views at most every 100 ms.
+    if (!this.emitTimer) {
+      this.emitTimer = setTimeout(() => {
+        this.emitTimer = null;
+        this.emit();
+      }, 100);
+    }
   }
+
+  private place(start: number, count: number, buf: ArrayBuffer): void {
+    const samples = decodeFrame(buf, this.meta.dtype, this.frameSize * count);
+    this.data.set(samples, start * this.frameSize);
+    this.markLoaded(start, count, true);
+  }
+
 }
 
 function allocate(dtype: ImagingMeta['dtype'], n: number): Samples {
