@@ -14,6 +14,7 @@ import { apiLogin, filesIn, uploadAndIngest, type ApiClient } from './api.js';
 
 const SHARED = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/data');
 const MR_DIR = path.join(SHARED, 'dicom/series/dwv_bbmri_MR');
+const CT5N_DIR = path.join(SHARED, 'dicom/series/pydicom_CT5N_16x16');
 const SLICES = 300;
 
 interface AssetRow {
@@ -32,6 +33,7 @@ let ctDir = '';
 let jobId = '';
 let ct: AssetRow;
 let mr: AssetRow;
+let ct5n: AssetRow;
 const problems: string[] = [];
 
 const SCHEMA = {
@@ -99,9 +101,12 @@ describe('imaging workspace', () => {
     await writeSyntheticCtSeries(ctDir, { slices: SLICES });
     await uploadAndIngest(api, task.id, filesIn(ctDir));
     await uploadAndIngest(api, task.id, filesIn(MR_DIR));
+    await uploadAndIngest(api, task.id, filesIn(CT5N_DIR));
     const assets = (await api.call<{ items: AssetRow[] }>('GET', `/api/tasks/${task.id}/assets`)).items;
     ct = assets.find((a) => a.frameCount === SLICES)!;
     mr = assets.find((a) => a.metadata.imaging?.modality === 'MR' && (a.frameCount ?? 0) > 1)!;
+    ct5n = assets.find((a) => a.frameCount === 5 && a.metadata.imaging?.modality === 'CT')!;
+    expect(ct5n).toBeTruthy();
     expect(ct).toBeTruthy();
     expect(mr).toBeTruthy();
     const jobs = await api.call<{ items: { id: string }[] }>('POST', `/api/tasks/${task.id}/jobs`, { assetsPerJob: 100, assigneeId: api.userId });
@@ -264,6 +269,11 @@ describe('imaging workspace', () => {
     await expect.poll(() => page.locator('[data-testid="object-row"]').count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(4);
     const again = await api.call<{ revision: number; document: { objects: Record<string, unknown>[] } }>('GET', `/api/jobs/${jobId}/assets/${ct.id}/annotations`);
     expect(again.document.objects).toEqual(objs);
+    // The landmark is listed with its patient position: affine × (i, j, k, 1), computed here.
+    await page.locator('[data-testid="object-row"][data-kind="landmarks"] .object-row-main').click();
+    const A = (ct.metadata.imaging as unknown as { affineLps: number[][] }).affineLps;
+    const lpsExpected = [0, 1, 2].map((r) => A[r]![0]! * p0.i + A[r]![1]! * p0.j + A[r]![2]! * p0.k + A[r]![3]!);
+    expect(await page.getByTestId('landmark-lps').first().textContent()).toBe(lpsExpected.map((v) => v.toFixed(1)).join(', '));
     await screenshot(page, 'imaging-06-ct-reloaded');
   });
 
@@ -360,6 +370,26 @@ describe('imaging workspace', () => {
     await page.getByTestId('conflict-load-theirs').click();
     await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('saved');
     await second.close();
+  });
+
+  it('opens the shared 16×16×5 CT series at its stored values', async () => {
+    await openAsset(page, ct5n);
+    const vp = page.getByTestId('viewport-axial');
+    expect(await vp.getAttribute('data-slice')).toBe('2');
+    const volume = await volumeOf(ct5n);
+    const { slope, intercept } = ct5n.metadata.imaging!.rescale;
+    const [center, width] = ((await vp.getAttribute('data-window')) ?? '').split('/').map(Number).reverse() as [number, number];
+    const t = await matrixOf(page, 'axial');
+    const pts: [number, number][] = [];
+    const expected: number[] = [];
+    for (let y = 0; y < 16; y += 3) {
+      for (let x = 0; x < 16; x += 3) {
+        pts.push([Math.floor(t[0]! * (x + 0.5) + t[4]!), Math.floor(t[3]! * (y + 0.5) + t[5]!)]);
+        expected.push(voi(volume[(2 * 16 + y) * 16 + x]! * slope + intercept, center, width));
+      }
+    }
+    expect(await canvasPixels(page, 'axial', pts)).toEqual(expected);
+    await screenshot(page, 'imaging-11-ct5n');
   });
 
   it('shows the oblique MR series in 2×2', async () => {

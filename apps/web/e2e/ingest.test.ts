@@ -226,9 +226,10 @@ describe('imaging ingest', () => {
     await page.getByTestId('split-done').waitFor();
     await page.getByTestId('job-open').first().click();
     await page.waitForURL(/\/jobs\/[^/]+\/assets\//);
-    const viewer = page.getByTestId('slice-viewer');
+    const viewer = page.getByTestId('imaging-viewer');
     await viewer.waitFor();
-    await expect.poll(() => viewer.getByTestId('frame-counter').textContent()).toMatch(/^\d+ \/ \d+$/);
+    await expect.poll(() => viewer.getAttribute('data-complete'), { timeout: 30_000 }).toBe('yes');
+    await expect.poll(() => page.getByTestId('viewport-axial').getAttribute('data-rendered')).not.toBe('0');
     await screenshot(page, 'ingest-06-workspace-viewer');
     expect(problems.filter((p) => p.startsWith('pageerror'))).toEqual([]);
   });

@@ -20,7 +20,7 @@ import { SegmentPanel } from './seg/SegmentPanel';
 import { SegSession } from './seg/session';
 import { adjustRadius, DEFAULT_SEG_SETTINGS, type SegSettings, type SegTool } from './seg/settings';
 import { HeaderPanel } from './HeaderPanel';
-import { ObjectAttributes, ScopedTags } from './ImagingPanels';
+import { LandmarkTable, ObjectAttributes, ScopedTags } from './ImagingPanels';
 import type { EditObjects } from './types';
 
 export interface ImagingPaneProps {
@@ -330,6 +330,8 @@ export function ImagingPane(props: ImagingPaneProps) {
           if (editable) redo();
           return true;
         }
+        // Save now: the label map first; the page then saves the document.
+        if (k === 's') void session?.saver.flush();
         return false;
       }
       if (e.altKey) return false;
@@ -353,8 +355,10 @@ export function ImagingPane(props: ImagingPaneProps) {
       }
       const digit = /^(?:Digit|Numpad)(\d)$/.exec(e.code)?.[1];
       if (digit && !e.shiftKey) {
-        const byShortcut = labels.find((l) => l.shortcut === digit);
-        const target = byShortcut ?? labels[Number(digit) - 1];
+        // A key that is some label's shortcut belongs to that label (a tag-only label is then
+        // toggled by the page); other digits pick drawable labels by position.
+        const owner = schema.labels.find((l) => l.shortcut === digit);
+        const target = owner ? (labels.includes(owner) ? owner : undefined) : labels[Number(digit) - 1];
         if (target) {
           setActiveLabel(target.name);
           if (target.kinds.includes('labelmap') && session) {
@@ -517,6 +521,12 @@ export function ImagingPane(props: ImagingPaneProps) {
             />
             {selected && (
               <div className="selected-attrs">
+                {selected.kind === 'landmarks' && (
+                  <>
+                    <h3>Landmarks · {selected.label}</h3>
+                    <LandmarkTable object={selected} affine={meta.affineLps} onJump={(s) => setJumpTo({ slice: s, nonce: Date.now() })} />
+                  </>
+                )}
                 <h3>Attributes · {selected.label}</h3>
                 <ObjectAttributes schema={schema} object={selected} editable={editable && !locked.has(selected.id)} onEdit={onEdit} />
               </div>

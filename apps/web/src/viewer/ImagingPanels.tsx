@@ -1,12 +1,13 @@
 // Side-panel pieces of the imaging workspace that work on the document directly: tags scoped
 // to the series or to the slice/frame in view, and the attribute form of the selected object.
 
+import { voxelToLps } from '@caliper/core/mpr';
 import type { AnyObject, AttributeValue, LabelSchema } from '../types';
 import { AttributeInput } from '../workspace/LabelPanel';
 import { defaultAttributeValues, uuid } from '../workspace/tags';
 import type { EditObjects } from './types';
 
-type Scope = { type: 'series' } | { type: 'slice'; k: number } | { type: 'frame'; frame: number };
+type Scope = { type: 'study' } | { type: 'series' } | { type: 'slice'; k: number } | { type: 'frame'; frame: number };
 
 const sameScope = (a: unknown, b: Scope) => {
   const s = a as { type?: string; k?: number; frame?: number } | undefined;
@@ -21,6 +22,7 @@ export function scopeText(scope: unknown): string {
   if (s?.type === 'slice') return `slice ${(s.k ?? 0) + 1}`;
   if (s?.type === 'frame') return `frame ${(s.frame ?? 0) + 1}`;
   if (s?.type === 'series') return 'series';
+  if (s?.type === 'study') return 'study';
   return 'asset';
 }
 
@@ -51,6 +53,7 @@ export function ScopedTags(props: {
     <div className="scoped-tags" data-testid="scoped-tags">
       {(
         [
+          ['Study', { type: 'study' } as Scope],
           ['Series', { type: 'series' } as Scope],
           [props.sliceScope === 'slice' ? `Slice ${props.slice + 1}` : `Frame ${props.slice + 1}`, here],
         ] as const
@@ -122,5 +125,42 @@ export function ObjectAttributes(props: { schema: LabelSchema; object: AnyObject
         <AttributeInput key={a.name} tagId={props.object.id} attr={a} value={props.object.attributes[a.name]} onChange={(v) => set(a.name, v)} />
       ))}
     </fieldset>
+  );
+}
+
+/** The points of a landmarks object with their voxel index and patient position (LPS mm). */
+export function LandmarkTable(props: { object: AnyObject; affine: number[][] | null; onJump: (slice: number) => void }) {
+  const points = (props.object.points as { name: string; i?: number; j?: number; k?: number; x?: number; y?: number }[] | undefined) ?? [];
+  return (
+    <table className="lm-table small" data-testid="landmark-table">
+      <thead>
+        <tr>
+          <th>Name</th>
+          <th>Voxel</th>
+          <th>{props.affine ? 'LPS (mm)' : 'Pixel'}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {points.map((p) => {
+          const voxel = p.k !== undefined && p.i !== undefined && p.j !== undefined;
+          const lps = voxel && props.affine ? voxelToLps(props.affine, [p.i!, p.j!, p.k!]) : null;
+          return (
+            <tr key={p.name}>
+              <td>
+                {voxel ? (
+                  <button type="button" className="link-btn" onClick={() => props.onJump(Math.round(p.k!))} title="Show this slice">
+                    {p.name}
+                  </button>
+                ) : (
+                  p.name
+                )}
+              </td>
+              <td className="mono">{voxel ? `${p.i!.toFixed(1)}, ${p.j!.toFixed(1)}, ${p.k!.toFixed(1)}` : `${p.x?.toFixed(1)}, ${p.y?.toFixed(1)}`}</td>
+              <td className="mono" data-testid="landmark-lps">{lps ? lps.map((v) => v.toFixed(1)).join(', ') : '—'}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
   );
 }

@@ -10,6 +10,7 @@ import { ImageVolume } from './volume';
 import { CT_PRESETS, histogramWindow, type WindowLevel } from './render';
 import { Viewport, type NavTool, type ReferenceLine, type ViewportHandle } from './Viewport';
 import { loadViewState, saveViewState, type Layout } from './viewerState';
+import { planeTitle } from './camera';
 import type { ViewTransform } from './types';
 
 export interface ImagingViewApi {
@@ -330,7 +331,7 @@ export function ImagingViewer(props: ImagingViewerProps) {
             {layout === '1x1' &&
               (['axial', 'coronal', 'sagittal'] as PlaneAxis[]).map((a) => (
                 <button key={a} className={`tb-btn${active === a ? ' on' : ''}`} aria-pressed={active === a} onClick={() => setActive(a)} data-testid={`plane-${a}`} title="Cycle planes (M)">
-                  {a[0]!.toUpperCase() + a.slice(1, 3)}
+                  {planeTitle(mappings[a]!, meta.affineLps, frames, true).slice(0, 3)}
                 </button>
               ))}
           </div>

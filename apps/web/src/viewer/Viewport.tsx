@@ -11,7 +11,7 @@ import { forwardRef, useCallback, useEffect, useImperativeHandle, useMemo, useRe
 import { orientationLabels, planeToVoxel, voxelToLps, voxelToPlane, type PlaneAxis, type PlaneMapping } from '@caliper/core/mpr';
 import type { ImageVolume } from './volume';
 import { renderPlane, type WindowLevel } from './render';
-import { applyMatrix, fitCamera, invertMatrix, mmScale, planeToScreenMatrix, rotateLabels, scaleBarMm } from './camera';
+import { applyMatrix, fitCamera, invertMatrix, mmScale, planeTitle, planeToScreenMatrix, rotateLabels, scaleBarMm } from './camera';
 import type { Camera, ViewTransform } from './types';
 
 export type NavTool = 'wl' | 'pan' | 'zoom' | 'crosshair' | 'annotate';
@@ -53,7 +53,6 @@ export interface ViewportProps {
   accent: string;
 }
 
-const AXIS_TITLE: Record<PlaneAxis, string> = { axial: 'Axial', coronal: 'Coronal', sagittal: 'Sagittal' };
 
 export const Viewport = forwardRef<ViewportHandle, ViewportProps>(function Viewport(props, ref) {
   const { volume, version, mapping: m, slice, onSlice, win, onWin, invert, tool, active, onActivate, references, overlay } = props;
@@ -310,7 +309,7 @@ export const Viewport = forwardRef<ViewportHandle, ViewportProps>(function Viewp
       data-testid={props.testId ?? `viewport-${m.axis}`}
       data-axis={m.axis}
       data-slice={slice}
-      data-window={`${Math.round(win.width)}/${Math.round(win.center)}`}
+      data-window={`${win.width}/${win.center}`}
       data-matrix={matrix ? matrix.join(',') : undefined}
       data-rendered={planeVersion}
       onPointerDown={onPointerDown}
@@ -323,7 +322,7 @@ export const Viewport = forwardRef<ViewportHandle, ViewportProps>(function Viewp
       <canvas ref={canvasRef} className="viewport-canvas" data-testid="viewport-canvas" style={{ width: size.w, height: size.h }} />
       {view && overlay?.(view)}
       <div className="vp-corner vp-tl">
-        <strong style={{ color: props.accent }}>{m.axis === 'axial' && !volume.isVolume ? (volume.frames > 1 ? 'Frames' : 'Image') : AXIS_TITLE[m.axis]}</strong>
+        <strong style={{ color: props.accent }}>{planeTitle(m, volume.meta.affineLps, volume.frames, volume.isVolume)}</strong>
         <div>
           {m.axis === 'axial' && !volume.isVolume ? 'Frame' : 'Slice'} {slice + 1} / {m.depth}
         </div>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planeMapping } from '@caliper/core/mpr';
-import { applyMatrix, fitCamera, invertMatrix, planeToScreenMatrix, rotateLabels, scaleBarMm } from './camera';
+import { applyMatrix, fitCamera, invertMatrix, planeTitle, planeToScreenMatrix, rotateLabels, scaleBarMm } from './camera';
 import { histogramWindow, planeStrides, renderPlane } from './render';
 
 const axialAffine = [
@@ -99,5 +99,23 @@ describe('plane rendering', () => {
     expect(w.center - w.width / 2).toBeGreaterThanOrEqual(99);
     expect(w.center + w.width / 2).toBeLessThanOrEqual(500);
     expect(w.width).toBeGreaterThan(300);
+  });
+});
+
+describe('plane titles', () => {
+  it('names planes by anatomy, so a sagittal acquisition is not called axial', () => {
+    const sagittalAcq = [
+      [0, 0, 9, -40],
+      [1, 0, 0, -120],
+      [0, -1, 0, 100],
+      [0, 0, 0, 1],
+    ];
+    const acq = planeMapping([256, 256, 6], sagittalAcq, 'axial');
+    expect(planeTitle(acq, sagittalAcq, 6, true)).toBe('Sagittal');
+    // Columns step posterior and rows inferior: the voxel plane across columns is coronal, across rows axial.
+    expect(planeTitle(planeMapping([256, 256, 6], sagittalAcq, 'sagittal'), sagittalAcq, 6, true)).toBe('Coronal');
+    expect(planeTitle(planeMapping([256, 256, 6], sagittalAcq, 'coronal'), sagittalAcq, 6, true)).toBe('Axial');
+    expect(planeTitle(planeMapping([4, 3, 5], axialAffine, 'axial'), axialAffine, 5, true)).toBe('Axial');
+    expect(planeTitle(planeMapping([4, 3, 1], null, 'axial'), null, 1, false)).toBe('Image');
   });
 });

@@ -70,3 +70,17 @@ export function scaleBarMm(pxPerMm: number): number {
   for (const mm of steps) if (mm * pxPerMm >= 60) return mm;
   return steps[steps.length - 1]!;
 }
+
+/**
+ * The anatomical name of a plane from the direction its slices step along (the dominant LPS
+ * component of the normal axis): a sagittal acquisition's own plane is "Sagittal", not "Axial".
+ * Without geometry the acquisition plane is just "Image" (or "Frames"), the others keep the
+ * voxel-plane name.
+ */
+export function planeTitle(m: PlaneMapping, affine: number[][] | null, frames: number, isVolume: boolean): string {
+  if (!isVolume && m.axis === 'axial') return frames > 1 ? 'Frames' : 'Image';
+  if (!affine) return m.axis[0]!.toUpperCase() + m.axis.slice(1);
+  const n = [affine[0]![m.normalAxis]!, affine[1]![m.normalAxis]!, affine[2]![m.normalAxis]!].map(Math.abs);
+  const dominant = n[0]! >= n[1]! && n[0]! >= n[2]! ? 0 : n[1]! >= n[2]! ? 1 : 2;
+  return ['Sagittal', 'Coronal', 'Axial'][dominant]!;
+}

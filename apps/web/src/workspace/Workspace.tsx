@@ -209,7 +209,7 @@ export function WorkspacePage() {
     if (document.querySelector('[role="dialog"]')) return;
     const typing = isTypingTarget(e.target);
     // The imaging viewer's own keys (tools, slices, presets, its undo) come first.
-    if (!typing && imagingKeys.current?.(e)) {
+    if (!typing && !(e.key === 'Escape' && showGuidelines) && imagingKeys.current?.(e)) {
       e.preventDefault();
       e.stopPropagation();
       return;
@@ -472,7 +472,14 @@ export function WorkspacePage() {
         </div>
         <aside className="ws-panel" aria-label="Annotation">
           {asset && canShowSlices(asset) ? (
-            <div className="ws-panel-scroll ws-panel-imaging" ref={setImagingSlot} />
+            <>
+              {labels.length > 0 && entry?.loaded && (
+                <div className="ws-panel-classify">
+                  <LabelPanel labels={labels} schema={project.labelSchema} tags={tags} onToggle={toggle} onAttribute={setAttr} disabled={!editable} />
+                </div>
+              )}
+              <div className="ws-panel-scroll ws-panel-imaging" ref={setImagingSlot} />
+            </>
           ) : entry?.loaded ? (
             <LabelPanel labels={labels} schema={project.labelSchema} tags={tags} onToggle={toggle} onAttribute={setAttr} disabled={!editable} />
           ) : (

@@ -10,6 +10,7 @@ export const tagScopeSchema = z.discriminatedUnion(
   'type',
   [
     z.strictObject({ type: z.literal('asset') }),
+    z.strictObject({ type: z.literal('study') }),
     z.strictObject({ type: z.literal('series') }),
     z.strictObject({ type: z.literal('slice'), k: nonNegativeInt }),
     z.strictObject({ type: z.literal('frame'), frame: nonNegativeInt }),
@@ -18,7 +19,7 @@ export const tagScopeSchema = z.discriminatedUnion(
       .refine((r) => r.start < r.end, { path: ['end'], message: 'end must be after start' }),
     z.strictObject({ type: z.literal('document') }),
   ],
-  { error: 'scope type must be one of asset, series, slice, frame, timeRange, document' },
+  { error: 'scope type must be one of asset, study, series, slice, frame, timeRange, document' },
 );
 
 export const tagKind = defineKind({
