@@ -481,6 +481,9 @@ export function ImagingPane(props: ImagingPaneProps) {
   );
 
   const axialSlice = api ? api.cursor[2] : 0;
+  const jump = useCallback((s: number) => setJumpTo({ slice: s, nonce: Date.now() }), []);
+  const toggleHidden = useCallback((id: string) => setHidden((h) => toggled(h, id)), []);
+  const toggleLocked = useCallback((id: string) => setLocked((h) => toggled(h, id)), []);
   const selected = selectedId ? objects.find((o) => o.id === selectedId) : undefined;
   const panel = (
     <div className="imaging-panel" data-testid="imaging-panel">
@@ -508,11 +511,11 @@ export function ImagingPane(props: ImagingPaneProps) {
               labels={schema.labels}
               selectedId={selectedId}
               onSelect={setSelectedId}
-              onJump={(s) => setJumpTo({ slice: s, nonce: Date.now() })}
+              onJump={jump}
               hidden={hidden}
               locked={locked}
-              onToggleHidden={(id) => setHidden((h) => toggled(h, id))}
-              onToggleLocked={(id) => setLocked((h) => toggled(h, id))}
+              onToggleHidden={toggleHidden}
+              onToggleLocked={toggleLocked}
               onEdit={onEdit}
               userId={props.userId}
               sliceCount={frames}

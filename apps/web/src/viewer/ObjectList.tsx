@@ -4,7 +4,7 @@
 // and copy-to-next-slice buttons. Keyboard: Tab to a row, ArrowUp/ArrowDown move between rows
 // (and select), Enter/Space selects and jumps, Delete removes, H hides, L locks.
 
-import { useRef, type KeyboardEvent as ReactKeyboardEvent } from 'react';
+import { memo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import type { AnyObject, LabelDef } from '../types';
 import type { EditObjects } from './types';
 import { formatMeasured } from './tools/measure';
@@ -49,11 +49,18 @@ export function objectValueText(o: AnyObject): string {
   return '';
 }
 
-export function ObjectList(props: ObjectListProps) {
+/** Rows rendered at first; a document can hold tens of thousands of objects. */
+const PAGE = 200;
+
+/** Memoised: the workspace re-renders on every tool or slice change, the list need not. */
+export const ObjectList = memo(function ObjectList(props: ObjectListProps) {
   const { objects, labels, selectedId, onSelect, onJump, hidden, locked, onToggleHidden, onToggleLocked, onEdit, userId, sliceCount, planeWord = 'Slice', readOnly } = props;
   const listRef = useRef<HTMLUListElement>(null);
+  const [limit, setLimit] = useState(PAGE);
   // Shown topmost first (the reverse of document order).
   const items = objects.filter((o) => VIEWER_KINDS.has(o.kind)).reverse();
+  const selectedIndex = selectedId ? items.findIndex((o) => o.id === selectedId) : -1;
+  const shown = Math.max(limit, selectedIndex + 1);
   const colorOf = (o: AnyObject) => labels.find((l) => l.name === o.label)?.color ?? DEFAULT_COLOR;
 
   const choose = (o: AnyObject) => {
@@ -123,8 +130,9 @@ export function ObjectList(props: ObjectListProps) {
   if (items.length === 0) return <p className="ws-empty small">No objects yet. Choose a label and a tool, then draw on the image.</p>;
 
   return (
+    <>
     <ul className="object-list" ref={listRef} aria-label="Objects, topmost first">
-      {items.map((o, index) => {
+      {items.slice(0, shown).map((o, index) => {
         const isSel = o.id === selectedId;
         const isHidden = hidden.has(o.id);
         const isLocked = locked.has(o.id);
@@ -183,5 +191,11 @@ export function ObjectList(props: ObjectListProps) {
         );
       })}
     </ul>
+    {items.length > shown && (
+      <button type="button" className="btn btn-sm" style={{ marginTop: 6 }} onClick={() => setLimit(shown + PAGE)} data-testid="objects-more">
+        Show {Math.min(PAGE, items.length - shown)} more ({items.length - shown} not listed)
+      </button>
+    )}
+    </>
   );
-}
+});

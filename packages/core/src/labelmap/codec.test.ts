@@ -266,3 +266,21 @@ describe('label map container (CLM1)', () => {
     expectFormatError(() => encodeLabelmap({ shape: [4, 4, 0], dtype: 'uint8', slices: () => new Uint8Array(16) }), /shape must be/);
   });
 });
+
+describe('known-empty slices', () => {
+  it('gives the same container without reading the slices the caller knows are background', () => {
+    const shape: [number, number, number] = [8, 6, 10];
+    const data = new Uint8Array(8 * 6 * 10);
+    data[5 * 48 + 7] = 3;
+    data[7 * 48 + 20] = 1;
+    const read: number[] = [];
+    const slices = (k: number) => {
+      read.push(k);
+      return data.subarray(k * 48, (k + 1) * 48);
+    };
+    const plain = encodeLabelmap({ shape, dtype: 'uint8', slices: (k) => data.subarray(k * 48, (k + 1) * 48) });
+    const hinted = encodeLabelmap({ shape, dtype: 'uint8', slices, knownEmpty: (k) => k !== 5 && k !== 7 });
+    expect(Buffer.from(hinted).equals(Buffer.from(plain))).toBe(true);
+    expect(read).toEqual([5, 7]);
+  });
+});

@@ -53,6 +53,12 @@ export interface EncodeLabelmapOptions {
   base?: string;
   /** deflate level 1..9 (default 1: label maps compress well and speed matters for autosave). */
   level?: number;
+  /**
+   * Slices the caller knows are all background (e.g. never painted in a map that started
+   * empty): written as "empty" without reading them, which keeps a first full save of a
+   * 512×512×300 map to the few slices actually painted.
+   */
+  knownEmpty?: (k: number) => boolean;
 }
 
 export class LabelmapFormatError extends Error {
@@ -169,6 +175,7 @@ export function encodeLabelmap(opts: EncodeLabelmapOptions): Uint8Array {
     for (const k of ks) if (!Number.isInteger(k) || k < 0 || k >= slices) fail(`slice ${k} is outside 0..${slices - 1}`);
   }
   const parts: ChunkBytes[] = ks.map((k) => {
+    if (opts.knownEmpty?.(k) === true) return { k, encoding: 'empty', bytes: new Uint8Array(0) };
     const s = opts.slices(k);
     const rightType = dtype === 'uint16' ? s instanceof Uint16Array : s instanceof Uint8Array;
     if (!rightType) fail(`slice ${k} must be a ${dtype === 'uint16' ? 'Uint16Array' : 'Uint8Array'} for dtype ${dtype}`);

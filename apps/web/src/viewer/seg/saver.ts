@@ -222,6 +222,9 @@ export class SegSaver {
         dtype: map.data instanceof Uint16Array ? 'uint16' : 'uint8',
         slices: (k) => map.sliceView(k),
         ...(full ? {} : { only: dirty, base: this.base! }),
+        // The first save of a map that started empty: every painted slice is still dirty, so
+        // the others are background and need not be scanned.
+        ...(full && this.base === null && !this.forceFull ? { knownEmpty: (k: number) => !dirty.has(k) } : {}),
       }) as Uint8Array<ArrayBuffer>;
     } catch (err) {
       this.fail('error', err instanceof Error ? err.message : 'The label map could not be encoded.');

@@ -323,7 +323,11 @@ export class RetainedLayer {
     const sizeOk = this.size.w === w && this.size.h === h && this.size.dpr === dpr;
     let render = this.stale || !sameContent || !sizeOk || !this.canvas || !this.a0;
     if (!render && !sameAffine(this.a0!, a1)) {
-      if (this.lastRenderMs < this.cheapMs || !this.covers(a1, w, h)) render = true;
+      // Cheap layers re-render on every camera change. Expensive ones keep moving the last
+      // bitmap (also when a zoom-out leaves its edges uncovered, or a zoom-in softens it) and
+      // re-render sharp once the camera has been still for `settleMs`: a synchronous re-render
+      // of 10,000 outlines on a software rasteriser takes longer than a frame.
+      if (this.lastRenderMs < this.cheapMs) render = true;
       else {
         if (this.settleTimer) clearTimeout(this.settleTimer);
         this.settleTimer = setTimeout(() => {
@@ -342,19 +346,6 @@ export class RetainedLayer {
     ctx.drawImage(this.canvas!, -mx, -my, w + 2 * mx, h + 2 * my);
     ctx.imageSmoothingEnabled = true;
     if (render) this.lastRenderMs = performance.now() - t0;
-  }
-
-  /** Whether the viewport under `a1` lies inside the rendered area and the zoom is close enough. */
-  private covers(a1: Affine2D, w: number, h: number): boolean {
-    const back = multiplyAffine2D(this.a0!, invertAffine2D(a1));
-    const scale = Math.sqrt(Math.abs(back[0] * back[3] - back[1] * back[2]));
-    if (scale < 0.5 || scale > 2) return false;
-    const { mx, my } = this.size;
-    for (const [x, y] of [[0, 0], [w, 0], [0, h], [w, h]] as const) {
-      const [px, py] = applyAffine2D(back, x, y);
-      if (px < -mx || py < -my || px > w + mx || py > h + my) return false;
-    }
-    return true;
   }
 
   private render(content: LayerContent, a: Affine2D, w: number, h: number, dpr: number): void {
