@@ -15,6 +15,7 @@ import { apiLogin, filesIn, uploadAndIngest, type ApiClient } from './api.js';
 const SHARED = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/data');
 const MR_DIR = path.join(SHARED, 'dicom/series/dwv_bbmri_MR');
 const CT5N_DIR = path.join(SHARED, 'dicom/series/pydicom_CT5N_16x16');
+const US_CINE = path.join(SHARED, 'dicom/pydicom/examples_ybr_color.dcm'); // 30 frames, FrameTime 33.333 ms
 const SLICES = 300;
 
 interface AssetRow {
@@ -34,6 +35,7 @@ let jobId = '';
 let ct: AssetRow;
 let mr: AssetRow;
 let ct5n: AssetRow;
+let us: AssetRow;
 const problems: string[] = [];
 
 const SCHEMA = {
@@ -102,10 +104,17 @@ describe('imaging workspace', () => {
     await uploadAndIngest(api, task.id, filesIn(ctDir));
     await uploadAndIngest(api, task.id, filesIn(MR_DIR));
     await uploadAndIngest(api, task.id, filesIn(CT5N_DIR));
+    await uploadAndIngest(api, task.id, [US_CINE]);
+    // Ultrasound is held for a burned-in text review; a manager releases it (no text in this sample's pixels matters here).
+    for (const held of (await api.call<{ items: { id: string }[] }>('GET', `/api/projects/${project.id}/held-assets`)).items) {
+      await api.call('POST', `/api/assets/${held.id}/release`, {});
+    }
     const assets = (await api.call<{ items: AssetRow[] }>('GET', `/api/tasks/${task.id}/assets`)).items;
     ct = assets.find((a) => a.frameCount === SLICES)!;
     mr = assets.find((a) => a.metadata.imaging?.modality === 'MR' && (a.frameCount ?? 0) > 1)!;
     ct5n = assets.find((a) => a.frameCount === 5 && a.metadata.imaging?.modality === 'CT')!;
+    us = assets.find((a) => a.metadata.imaging?.modality === 'US')!;
+    expect(us).toBeTruthy();
     expect(ct5n).toBeTruthy();
     expect(ct).toBeTruthy();
     expect(mr).toBeTruthy();
@@ -390,6 +399,25 @@ describe('imaging workspace', () => {
     }
     expect(await canvasPixels(page, 'axial', pts)).toEqual(expected);
     await screenshot(page, 'imaging-11-ct5n');
+  });
+
+  it('plays an ultrasound cine at its recorded frame rate', async () => {
+    await openAsset(page, us);
+    const vp = page.getByTestId('viewport-axial');
+    expect(await vp.locator('.vp-tl strong').textContent()).toBe('Frames');
+    const play = page.getByTestId('cine-play');
+    const fps = Number(/(\d+) fps/.exec((await play.textContent()) ?? '')?.[1]);
+    const meta = us.metadata.imaging as unknown as { frameRate: number | null; frameTimesMs: number[] | null };
+    const expected = meta.frameRate ?? (meta.frameTimesMs && meta.frameTimesMs.length > 1 ? 1000 / (meta.frameTimesMs[1]! - meta.frameTimesMs[0]!) : 10);
+    expect(fps).toBe(Math.round(expected));
+    const start = Number(await vp.getAttribute('data-slice'));
+    await play.click();
+    await expect.poll(async () => Number(await vp.getAttribute('data-slice')), { timeout: 10_000 }).not.toBe(start);
+    await screenshot(page, 'imaging-12-us-cine');
+    await play.click();
+    const stopped = await vp.getAttribute('data-slice');
+    await page.waitForTimeout(500);
+    expect(await vp.getAttribute('data-slice')).toBe(stopped);
   });
 
   it('shows the oblique MR series in 2×2', async () => {
