@@ -44,7 +44,8 @@ export function decodeFrame(buf: ArrayBuffer, dtype: FrameDtype, expectedSamples
   }
 }
 
-function makeArray(dtype: FrameDtype, n: number): Samples {
+/** A zeroed typed array of `n` samples of `dtype`. */
+export function makeArray(dtype: FrameDtype, n: number): Samples {
   switch (dtype) {
     case 'uint8':
       return new Uint8Array(n);

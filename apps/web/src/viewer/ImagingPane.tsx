@@ -13,7 +13,7 @@ import { uuid } from '../workspace/tags';
 import type { ShortcutGroup } from '../components/shortcuts';
 import { ImagingViewer, type ImagingViewApi } from './ImagingWorkspace';
 import { ToolLayer, type ToolLayerHandle } from './tools/ToolLayer';
-import type { ToolId } from './tools/model';
+import { TOOL_KIND, type ToolId } from './tools/model';
 import { ObjectList } from './ObjectList';
 import { SegLayer } from './seg/SegLayer';
 import { SegmentPanel } from './seg/SegmentPanel';
@@ -128,22 +128,6 @@ function drawLabels(schema: LabelSchema): LabelDef[] {
   return schema.labels.filter((l) => l.kinds.some((k) => k !== 'tag'));
 }
 
-const SHAPE_KIND: Partial<Record<ToolId, string>> = {
-  box: 'box',
-  ellipse: 'ellipse',
-  polygon: 'polygon',
-  freehand: 'polygon',
-  polyline: 'polyline',
-  points: 'points',
-  'mask-brush': 'mask',
-  'mask-eraser': 'mask',
-  length: 'measurement',
-  angle: 'measurement',
-  bidirectional: 'measurement',
-  'area-roi': 'measurement',
-  'ellipse-roi': 'measurement',
-  landmark: 'landmarks',
-};
 
 export function ImagingPane(props: ImagingPaneProps) {
   const { asset, jobId, schema, editable } = props;
@@ -303,7 +287,7 @@ export function ImagingPane(props: ImagingPaneProps) {
   const label = labels.find((l) => l.name === activeLabel) ?? null;
   const chooseShape = (tool: ToolId) => {
     setMode({ kind: 'shape', tool });
-    const kind = SHAPE_KIND[tool];
+    const kind = TOOL_KIND[tool];
     if (kind && label && !label.kinds.includes(kind)) {
       const fit = labels.find((l) => l.kinds.includes(kind));
       if (fit) setActiveLabel(fit.name);

@@ -4,7 +4,7 @@
 
 import { enc } from '../api';
 import type { ImagingMeta } from '../types';
-import { decodeFrame, type Samples } from '../imaging/pixels';
+import { decodeFrame, makeArray, type Samples } from '../imaging/pixels';
 
 /**
  * At most this many bytes per slab request (whole frames, at most the server's 1024). Measured
@@ -60,7 +60,7 @@ export class ImageVolume {
     this.frames = frames;
     this.samples = meta.samples;
     this.frameSize = this.cols * this.rows * this.samples;
-    this.data = allocate(meta.dtype, this.frameSize * frames);
+    this.data = makeArray(meta.dtype, this.frameSize * frames);
     this.loaded = new Uint8Array(frames);
   }
 
@@ -232,25 +232,4 @@ export class ImageVolume {
     this.markLoaded(start, count, true);
   }
 
-}
-
-function allocate(dtype: ImagingMeta['dtype'], n: number): Samples {
-  switch (dtype) {
-    case 'uint8':
-      return new Uint8Array(n);
-    case 'int8':
-      return new Int8Array(n);
-    case 'uint16':
-      return new Uint16Array(n);
-    case 'int16':
-      return new Int16Array(n);
-    case 'uint32':
-      return new Uint32Array(n);
-    case 'int32':
-      return new Int32Array(n);
-    case 'float32':
-      return new Float32Array(n);
-    case 'float64':
-      return new Float64Array(n);
-  }
 }

@@ -22,6 +22,6 @@ export { interpolateSlices } from './interpolate.js';
 export type { InterpolateOptions, InterpolateResult } from './interpolate.js';
 export { segmentVolumeMl, segmentBounds, removeSegment, relabel } from './segments.js';
 export type { VolumeOptions, VoxelBounds } from './segments.js';
-export { renderLabelSlice, packRgba, planePixelToVoxel, voxelToPlanePixel } from './render.js';
+export { renderLabelSlice, packRgba } from './render.js';
 export type { RenderLabelOptions } from './render.js';
 export * from './codec.js';

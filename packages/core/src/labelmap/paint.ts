@@ -276,7 +276,7 @@ function circleInto(p: Painter, plane: LabelPlane, center: Vec3, r: number): num
  * x1 and y between y0 and y1 (inclusive, any order, clipped to the volume) in one plane. x runs
  * along the lower in-plane voxel axis and y along the higher one: axial (normal k) x = i,
  * y = j; coronal (normal j) x = i, y = k; sagittal (normal i) x = j, y = k. Convert screen
- * pixels with `planePixelToVoxel`.
+ * pixels with `planeToVoxel` (geometry/mpr).
  */
 export function fillRect(map: LabelMap, plane: LabelPlane, x0: number, y0: number, x1: number, y1: number, opts: PaintOptions): EditDiff | null {
   checkPlane(map, plane);

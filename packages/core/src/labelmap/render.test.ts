@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { PlaneMapping, VoxelAxis } from '../geometry/plane-types.js';
 import { LabelMap } from './labelmap.js';
 import { fillRect } from './paint.js';
-import { packRgba, planePixelToVoxel, renderLabelSlice, voxelToPlanePixel } from './render.js';
+import { planeToVoxel, voxelToPlane } from '../geometry/mpr.js';
+import { packRgba, renderLabelSlice } from './render.js';
 
 function mapping(map: LabelMap, normalAxis: VoxelAxis, uAxis: VoxelAxis, vAxis: VoxelAxis, uFlip: boolean, vFlip: boolean): PlaneMapping {
   const axis = normalAxis === 2 ? 'axial' : normalAxis === 1 ? 'coronal' : 'sagittal';
@@ -106,10 +107,10 @@ describe('renderLabelSlice', () => {
   it('plane pixel ↔ voxel conversions honour the flips', () => {
     const m = mapping(map, 0, 1, 2, true, true);
     // Plane pixel centre (0.5, 0.5) is voxel j = 4, k = 3.
-    expect(planePixelToVoxel(m, 2, 0.5, 0.5)).toEqual([2, 4, 3]);
-    expect(voxelToPlanePixel(m, [2, 4, 3])).toEqual({ x: 0.5, y: 0.5, slice: 2 });
+    expect(planeToVoxel(m, 0.5, 0.5, 2)).toEqual([2, 4, 3]);
+    expect(voxelToPlane(m, 2, 4, 3)).toEqual({ x: 0.5, y: 0.5, slice: 2 });
     const ax = mapping(map, 2, 0, 1, false, false);
-    expect(planePixelToVoxel(ax, 1, 3.5, 2.5)).toEqual([3, 2, 1]);
+    expect(planeToVoxel(ax, 3.5, 2.5, 1)).toEqual([3, 2, 1]);
   });
 
   it('rejects mismatched sizes', () => {

@@ -7,7 +7,7 @@
  * over an RGBA Uint8ClampedArray, i.e. 0xAABBGGRR: write the output's buffer straight into an
  * ImageData. Use {@link packRgba} to build them.
  */
-import type { PlaneMapping, Vec3 } from '../geometry/plane-types.js';
+import type { PlaneMapping } from '../geometry/plane-types.js';
 import type { LabelMap } from './labelmap.js';
 
 export interface RenderLabelOptions {
@@ -39,29 +39,6 @@ function checkMapping(map: LabelMap, mapping: PlaneMapping, slice: number): void
   if (!Number.isInteger(slice) || slice < 0 || slice >= map.dims[normalAxis]) {
     throw new RangeError(`slice ${slice} is outside 0..${map.dims[normalAxis] - 1}`);
   }
-}
-
-/**
- * Continuous voxel coordinates of plane pixel coordinates (x, y) on `slice` (pixel (c, r)
- * covers [c, c+1) × [r, r+1); its centre maps to an integer voxel index).
- */
-export function planePixelToVoxel(mapping: PlaneMapping, slice: number, x: number, y: number): Vec3 {
-  const out: Vec3 = [0, 0, 0];
-  out[mapping.uAxis] = mapping.uFlip ? mapping.width - 0.5 - x : x - 0.5;
-  out[mapping.vAxis] = mapping.vFlip ? mapping.height - 0.5 - y : y - 0.5;
-  out[mapping.normalAxis] = slice;
-  return out;
-}
-
-/** Inverse of {@link planePixelToVoxel}: plane pixel coordinates (x, y) and the slice of a voxel point. */
-export function voxelToPlanePixel(mapping: PlaneMapping, voxel: Vec3): { x: number; y: number; slice: number } {
-  const u = voxel[mapping.uAxis];
-  const v = voxel[mapping.vAxis];
-  return {
-    x: mapping.uFlip ? mapping.width - 0.5 - u : u + 0.5,
-    y: mapping.vFlip ? mapping.height - 0.5 - v : v + 0.5,
-    slice: voxel[mapping.normalAxis],
-  };
 }
 
 let scratch = new Uint16Array(0);
