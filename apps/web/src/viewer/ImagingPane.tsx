@@ -186,8 +186,22 @@ export function ImagingPane(props: ImagingPaneProps) {
   const docLoaded = props.doc !== null;
   const labelmapObject = objects.find((o) => o.kind === 'labelmap');
   const openedFor = useRef<string | null>(null);
+  // The label map (a volume-sized array, maybe a download) opens after the first slice is on
+  // screen, so it does not compete with it.
+  const [imageShown, setImageShown] = useState(false);
+  const volumeOfApi = api?.volume ?? null;
   useEffect(() => {
-    if (!docLoaded || segLabels.length === 0 || meta.samples !== 1 || openedFor.current === asset.id) return;
+    if (!volumeOfApi) return;
+    if (volumeOfApi.loadedCount > 0) {
+      setImageShown(true);
+      return;
+    }
+    return volumeOfApi.subscribe(() => {
+      if (volumeOfApi.loadedCount > 0) setImageShown(true);
+    });
+  }, [volumeOfApi]);
+  useEffect(() => {
+    if (!docLoaded || !imageShown || segLabels.length === 0 || meta.samples !== 1 || openedFor.current === asset.id) return;
     openedFor.current = asset.id;
     let live = true;
     let opened: SegSession | null = null;
@@ -239,7 +253,7 @@ export function ImagingPane(props: ImagingPaneProps) {
       setSession(null);
     };
     // Opened once per asset when the document has loaded; later document changes come from the session itself.
-  }, [docLoaded, asset.id]);
+  }, [docLoaded, imageShown, asset.id]);
 
   // The label map must reach the server before the document that references it.
   useEffect(() => {
