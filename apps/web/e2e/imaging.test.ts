@@ -365,6 +365,11 @@ describe('imaging workspace', () => {
   });
 
   it('a save from a second tab makes the first one show the conflict instead of overwriting', async () => {
+    // Everything of the first tab is on the server first (the last stroke's label map, then the
+    // document that points at it), so the conflict below comes from the second tab alone.
+    await page.getByTestId('tab-segments').click();
+    await expect.poll(() => page.getByTestId('seg-save-state').getAttribute('data-state'), { timeout: 20_000 }).toBe('saved');
+    await expect.poll(() => page.getByTestId('save-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('saved');
     const second = await ctx.newPage();
     watchPage(second, problems);
     await openAsset(second, ct);
