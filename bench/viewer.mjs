@@ -169,6 +169,12 @@ try {
         slabBytes: slabs.reduce((a, e) => a + e.encodedBodySize, 0),
         longTasks: lt.length,
         longTaskMs: lt.reduce((a, x) => a + x.ms, 0),
+        // Every caliper:* mark (ms after volume-open) and long tasks before the first slice.
+        marks: performance
+          .getEntriesByType('mark')
+          .filter((m) => m.name.startsWith('caliper:'))
+          .map((m) => `${m.name}@${Math.round(m.startTime - open.startTime)}`),
+        longTasksBeforeFirstSlice: window.__longTasks.filter((x) => x.start + x.ms >= open.startTime - 500 && x.start <= first.startTime).map((x) => `${Math.round(x.start - open.startTime)}+${Math.round(x.ms)}`),
         // Per slab (in request order, ms after volume-open): request start, last byte on the
         // network, arrayBuffer() resolved in the page.
         timeline: slabs.map((e) => {
@@ -295,6 +301,7 @@ try {
     const row = { ...o, staticMs: st.ms, rawSlabsMs: raw.ms, ratio: o.completeMs / st.ms, scroll1, wl, scroll3 };
     rows.push(row);
     console.log(`  slabs [start, network end, body in page] ms after open: ${JSON.stringify(o.timeline)}`);
+    console.log(`  marks: ${o.marks.join(' ')}; long tasks up to the first slice (start+ms): ${o.longTasksBeforeFirstSlice.join(' ') || 'none'}`);
     console.log(
       `rep ${rep + 1}: first slice ${o.firstSliceMs.toFixed(0)} ms after open (${o.firstSliceFromNavMs.toFixed(0)} ms from navigation; first-frame request at +${o.firstFrameStartMs.toFixed(0)} ms took ${o.firstFrameRequestMs.toFixed(0)} ms); volume ${o.completeMs.toFixed(0)} ms vs static ${st.ms.toFixed(0)} ms = ${row.ratio.toFixed(2)}× (bare slab fetch ${raw.ms.toFixed(0)} ms)` +
         ` [slabs: ${o.slabRequests} requests, first at +${o.slabFirstStartMs.toFixed(0)} ms, last body at +${o.slabLastEndMs.toFixed(0)} ms, median ${o.slabMedianMs.toFixed(0)} ms (TTFB ${o.slabMedianTtfbMs.toFixed(0)}); long tasks ${o.longTasks} = ${o.longTaskMs.toFixed(0)} ms; axial renders ${o.rendered}]` +

@@ -116,43 +116,43 @@ export const Viewport = forwardRef<ViewportHandle, ViewportProps>(function Viewp
     };
   }, [camera, matrix, inverse, m, slice, size.w, size.h, dpr]);
 
-  // Cut and window the plane into an offscreen canvas (only when the plane, slice, window or data change).
+  // Cut and window the plane into an offscreen canvas (only when the plane, slice, window or data
+  // change), then compose it on screen through the camera with the reference lines. Both read the
+  // latest props through a ref so the very first slice can also be painted straight from the
+  // volume's callback (below), without waiting for React to schedule a render.
   const loaded = volume.loaded[m.axis === 'axial' ? slice : 0] === 1 || (m.axis !== 'axial' && volume.complete);
   const [planeVersion, setPlaneVersion] = useState(0);
   const firstDrawn = useRef(false);
-  useEffect(() => {
-    if (m.axis === 'axial' ? !volume.loaded[slice] : volume.loadedCount === 0) return;
+  const latest = useRef({ volume, m, slice, win, invert, matrix, size, dpr, references });
+  latest.current = { volume, m, slice, win, invert, matrix, size, dpr, references };
+
+  const cutPlane = useCallback((): boolean => {
+    const { volume: vol, m: mp, slice: s, win: w, invert: inv } = latest.current;
+    if (mp.axis === 'axial' ? !vol.loaded[s] : vol.loadedCount === 0) return false;
     let c = planeCanvas.current;
-    if (!c || c.width !== m.width || c.height !== m.height) {
+    if (!c || c.width !== mp.width || c.height !== mp.height) {
       c = document.createElement('canvas');
-      c.width = m.width;
-      c.height = m.height;
+      c.width = mp.width;
+      c.height = mp.height;
       planeCanvas.current = c;
       planeImage.current = null;
     }
     const ctx = c.getContext('2d');
-    if (!ctx) return;
-    if (!planeImage.current) planeImage.current = ctx.createImageData(m.width, m.height);
+    if (!ctx) return false;
+    if (!planeImage.current) planeImage.current = ctx.createImageData(mp.width, mp.height);
     const img = planeImage.current;
-    renderPlane(
-      { data: volume.data, dims: [volume.cols, volume.rows, volume.frames], samples: volume.samples, rescale: volume.meta.rescale },
-      m,
-      slice,
-      win,
-      invert,
-      new Uint32Array(img.data.buffer),
-    );
+    renderPlane({ data: vol.data, dims: [vol.cols, vol.rows, vol.frames], samples: vol.samples, rescale: vol.meta.rescale }, mp, s, w, inv, new Uint32Array(img.data.buffer));
     ctx.putImageData(img, 0, 0);
-    setPlaneVersion((v) => v + 1);
-  }, [volume, version, m, slice, win, invert]);
+    return true;
+  }, []);
 
-  // Compose on screen: the plane through the camera, then reference lines.
-  useEffect(() => {
+  const compose = useCallback((): void => {
+    const { volume: vol, m: mp, matrix: t, size: sz, dpr: r, references: refs } = latest.current;
     const canvas = canvasRef.current;
     const src = planeCanvas.current;
-    if (!canvas || !matrix) return;
-    const w = Math.max(1, Math.round(size.w * dpr));
-    const h = Math.max(1, Math.round(size.h * dpr));
+    if (!canvas || !t) return;
+    const w = Math.max(1, Math.round(sz.w * r));
+    const h = Math.max(1, Math.round(sz.h * r));
     if (canvas.width !== w) canvas.width = w;
     if (canvas.height !== h) canvas.height = h;
     const ctx = canvas.getContext('2d');
@@ -161,28 +161,28 @@ export const Viewport = forwardRef<ViewportHandle, ViewportProps>(function Viewp
     ctx.fillStyle = '#000';
     ctx.fillRect(0, 0, w, h);
     if (!src) return;
-    ctx.setTransform(matrix[0] * dpr, matrix[1] * dpr, matrix[2] * dpr, matrix[3] * dpr, matrix[4] * dpr, matrix[5] * dpr);
+    ctx.setTransform(t[0] * r, t[1] * r, t[2] * r, t[3] * r, t[4] * r, t[5] * r);
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(src, 0, 0);
     if (!firstDrawn.current) {
       firstDrawn.current = true;
-      performance.mark('caliper:first-slice', { detail: { assetId: volume.assetId, axis: m.axis } });
+      performance.mark('caliper:first-slice', { detail: { assetId: vol.assetId, axis: mp.axis } });
     }
-    for (const ref of references ?? []) {
+    for (const ref of refs ?? []) {
       const a = ref.mapping.normalAxis;
       let line: { x0: number; y0: number; x1: number; y1: number } | null = null;
-      if (a === m.uAxis) {
-        const x = (m.uFlip ? volumeSize(volume, a) - 1 - ref.slice : ref.slice) + 0.5;
-        line = { x0: x, y0: 0, x1: x, y1: m.height };
-      } else if (a === m.vAxis) {
-        const y = (m.vFlip ? volumeSize(volume, a) - 1 - ref.slice : ref.slice) + 0.5;
-        line = { x0: 0, y0: y, x1: m.width, y1: y };
+      if (a === mp.uAxis) {
+        const x = (mp.uFlip ? volumeSize(vol, a) - 1 - ref.slice : ref.slice) + 0.5;
+        line = { x0: x, y0: 0, x1: x, y1: mp.height };
+      } else if (a === mp.vAxis) {
+        const y = (mp.vFlip ? volumeSize(vol, a) - 1 - ref.slice : ref.slice) + 0.5;
+        line = { x0: 0, y0: y, x1: mp.width, y1: y };
       }
       if (!line) continue;
-      const p0 = applyMatrix(matrix, line.x0, line.y0);
-      const p1 = applyMatrix(matrix, line.x1, line.y1);
+      const p0 = applyMatrix(t, line.x0, line.y0);
+      const p1 = applyMatrix(t, line.x1, line.y1);
       ctx.save();
-      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      ctx.setTransform(r, 0, 0, r, 0, 0);
       ctx.strokeStyle = ref.color;
       ctx.globalAlpha = 0.8;
       ctx.lineWidth = 1;
@@ -192,7 +192,25 @@ export const Viewport = forwardRef<ViewportHandle, ViewportProps>(function Viewp
       ctx.stroke();
       ctx.restore();
     }
-  }, [planeVersion, matrix, size.w, size.h, dpr, references, m, volume]);
+  }, []);
+
+  useEffect(() => {
+    if (cutPlane()) setPlaneVersion((v) => v + 1);
+  }, [cutPlane, volume, version, m, slice, win, invert]);
+
+  useEffect(() => {
+    compose();
+  }, [compose, planeVersion, matrix, size.w, size.h, dpr, references, m, volume]);
+
+  // The opening frame is painted the moment it arrives (the page is still busy mounting, and a
+  // React render would wait behind that work); later frames go through the effects above.
+  useEffect(
+    () =>
+      volume.subscribe(() => {
+        if (!firstDrawn.current && latest.current.matrix && cutPlane()) compose();
+      }),
+    [volume, cutPlane, compose],
+  );
 
   // Wheel: slice (or zoom with Ctrl), on a non-passive listener so the page does not scroll.
   const sliceRef = useRef(slice);

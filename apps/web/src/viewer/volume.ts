@@ -158,7 +158,9 @@ export class ImageVolume {
   private async fetchFrame(k: number, signal: AbortSignal): Promise<void> {
     const res = await fetch(`/api/assets/${enc(this.assetId)}/frames/${k}`, { credentials: 'same-origin', signal });
     if (!res.ok) throw new Error(`Frame ${k + 1} could not be loaded (HTTP ${res.status}).`);
-    this.place(k, 1, await res.arrayBuffer());
+    const body = await res.arrayBuffer();
+    performance.mark('caliper:opening-frame-in');
+    this.place(k, 1, body);
   }
 
   /**
