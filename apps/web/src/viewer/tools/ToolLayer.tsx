@@ -162,7 +162,10 @@ export function ToolLayer(props: ToolLayerProps) {
         return m ? [{ canvas: maskCanvas(m, colorOf(o)), key: o as unknown }] : [];
       });
     const paths = merged.get(strokeable, g, colorOf, v.mapping);
-    layer.draw(ctx, { paths, masks, lineWidth: 1 }, affineOf(v.toScreen), v.width, v.height, dpr, () => requestDrawRef.current());
+    // Nothing retained to show (an empty slice): skip the viewport-sized offscreen bitmap.
+    if (strokeable.length > 0 || masks.length > 0) {
+      layer.draw(ctx, { paths, masks, lineWidth: 1 }, affineOf(v.toScreen), v.width, v.height, dpr, () => requestDrawRef.current());
+    }
     if (draft?.t === 'brush') {
       planeSpace(ctx, v, 1);
       ctx.imageSmoothingEnabled = false;
