@@ -1,9 +1,10 @@
-// Shared by the imaging-ingest benchmarks (bench/ingest.mjs, ingest-memory.mjs, transfer.mjs):
+// Shared by the imaging benchmarks (bench/ingest.mjs, ingest-memory.mjs, transfer.mjs, viewer.mjs):
 // Caliper as child processes (`caliper serve`, optionally `caliper worker`) on a temp data dir
 // and SQLite or a fresh PostgreSQL database, a streamed multipart upload of a directory, polling
 // of the ingest run, and RSS sampling from /proc. Only 127.0.0.1 is contacted.
 import { spawn } from 'node:child_process';
-import { existsSync, openAsBlob, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, openAsBlob, readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -215,3 +216,30 @@ export function sampleRss(pid, ms = 100) {
 }
 
 export const fmtS = (ms) => `${(ms / 1000).toFixed(2)} s`;
+
+/**
+ * The asset's stored samples as one raw file (frames fetched decoded, concatenated in order),
+ * served by a plain node:http server on 127.0.0.1 with no compression: the static-transfer
+ * baseline the viewer benches compare with. Returns { url, size, close }.
+ */
+export async function serveRawVolume(baseUrl, token, assetId, frames, dir) {
+  const rawPath = path.join(dir, 'volume.raw');
+  const ws = createWriteStream(rawPath);
+  for (let i = 0; i < frames; i++) {
+    const r = await fetch(`${baseUrl}/api/assets/${assetId}/frames/${i}`, { headers: { authorization: `Bearer ${token}` } });
+    if (r.status !== 200) throw new Error(`frame ${i} → ${r.status}`);
+    if (!ws.write(Buffer.from(await r.arrayBuffer()))) await new Promise((res) => ws.once('drain', res));
+  }
+  await new Promise((res, rej) => ws.end((e) => (e ? rej(e) : res())));
+  const size = (await stat(rawPath)).size;
+  const server = createHttpServer((req, res) => {
+    if (req.url !== '/volume.raw') {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size, 'access-control-allow-origin': '*', 'timing-allow-origin': '*', 'cache-control': 'no-store' });
+    createReadStream(rawPath).pipe(res);
+  });
+  await new Promise((res) => server.listen(0, '127.0.0.1', res));
+  return { url: `http://127.0.0.1:${server.address().port}/volume.raw`, size, close: () => new Promise((res) => server.close(() => res())) };
+}

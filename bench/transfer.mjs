@@ -6,15 +6,14 @@
 //   npx tsc -b packages/core packages/media apps/server apps/cli && npm run bench:transfer
 //
 // Options (env): BENCH_REPEATS (default 5), BENCH_NO_DOCS=1, BENCH_CACHE (series cache).
-import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { appendToDocs, backgroundLoad, machineInfo, root } from './common.mjs';
 import { DEFAULT_CACHE, ensureSeries, median } from './deid-tools.mjs';
-import { listUploadFiles, requireBuilt, setupTask, startCaliper, uploadAndWait } from './ingest-common.mjs';
+import { listUploadFiles, requireBuilt, serveRawVolume, setupTask, startCaliper, uploadAndWait } from './ingest-common.mjs';
 
 requireBuilt();
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
@@ -38,27 +37,10 @@ try {
   const frames = asset.frameCount;
   console.log(`asset ${asset.id}: ${frames} frames, ${JSON.stringify(asset.metadata.imaging?.dims ?? asset.metadata.imaging?.shape ?? '')}`);
 
-  // The same raw samples as one file (frames fetched decoded, concatenated in order).
-  const rawPath = path.join(tmp, 'volume.raw');
-  const ws = createWriteStream(rawPath);
-  for (let i = 0; i < frames; i++) {
-    const r = await fetch(`${c.url}/api/assets/${asset.id}/frames/${i}`, { headers: { authorization: `Bearer ${t.token}` } });
-    if (r.status !== 200) throw new Error(`frame ${i} → ${r.status}`);
-    if (!ws.write(Buffer.from(await r.arrayBuffer()))) await new Promise((res) => ws.once('drain', res));
-  }
-  await new Promise((res, rej) => ws.end((e) => (e ? rej(e) : res())));
-  const rawSize = (await stat(rawPath)).size;
-
-  staticServer = createServer((req, res) => {
-    if (req.url !== '/volume.raw') {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': rawSize, 'access-control-allow-origin': '*', 'timing-allow-origin': '*', 'cache-control': 'no-store' });
-    createReadStream(rawPath).pipe(res);
-  });
-  await new Promise((res) => staticServer.listen(0, '127.0.0.1', res));
-  const staticUrl = `http://127.0.0.1:${staticServer.address().port}/volume.raw`;
+  // The same raw samples as one static file: the baseline.
+  staticServer = await serveRawVolume(c.url, t.token, asset.id, frames, tmp);
+  const rawSize = staticServer.size;
+  const staticUrl = staticServer.url;
 
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   const pages = {};
@@ -137,7 +119,7 @@ try {
   out = { res, load, rawSize, frames, asset };
 } finally {
   await browser?.close();
-  if (staticServer) await new Promise((r) => staticServer.close(r));
+  if (staticServer) await staticServer.close();
   await c.close();
   await rm(tmp, { recursive: true, force: true });
 }

@@ -17,16 +17,15 @@
 // the volume; the self time by function is printed).
 /* global window, document, MutationObserver, PointerEvent, WheelEvent, requestAnimationFrame -- used in page.evaluate callbacks (browser) */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { appendToDocs, backgroundLoad, machineInfo, root } from './common.mjs';
 import { DEFAULT_CACHE, ensureSeries, median } from './deid-tools.mjs';
 import { ADMIN } from './fixture.mjs';
-import { listUploadFiles, requireBuilt, setupTask, startCaliper, uploadAndWait } from './ingest-common.mjs';
+import { listUploadFiles, requireBuilt, serveRawVolume, setupTask, startCaliper, uploadAndWait } from './ingest-common.mjs';
 
 requireBuilt();
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
@@ -66,26 +65,10 @@ try {
   const jobId = jobs.items[0].id;
   console.log(`asset ${asset.id}: ${frames} frames; job ${jobId}`);
 
-  // The same raw samples as one file (frames fetched decoded, concatenated in order).
-  const rawPath = path.join(tmp, 'volume.raw');
-  const ws = createWriteStream(rawPath);
-  for (let i = 0; i < frames; i++) {
-    const r = await fetch(`${c.url}/api/assets/${asset.id}/frames/${i}`, { headers: { authorization: `Bearer ${t.token}` } });
-    if (r.status !== 200) throw new Error(`frame ${i} → ${r.status}`);
-    if (!ws.write(Buffer.from(await r.arrayBuffer()))) await new Promise((res) => ws.once('drain', res));
-  }
-  await new Promise((res, rej) => ws.end((e) => (e ? rej(e) : res())));
-  const rawSize = (await stat(rawPath)).size;
-  staticServer = createServer((req, res) => {
-    if (req.url !== '/volume.raw') {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': rawSize, 'access-control-allow-origin': '*', 'timing-allow-origin': '*', 'cache-control': 'no-store' });
-    createReadStream(rawPath).pipe(res);
-  });
-  await new Promise((res) => staticServer.listen(0, '127.0.0.1', res));
-  const staticUrl = `http://127.0.0.1:${staticServer.address().port}/volume.raw`;
+  // The same raw samples as one static file: the baseline.
+  staticServer = await serveRawVolume(c.url, t.token, asset.id, frames, tmp);
+  const rawSize = staticServer.size;
+  const staticUrl = staticServer.url;
 
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -312,7 +295,7 @@ try {
   out = { rows, load, rawSize, frames };
 } finally {
   await browser?.close();
-  if (staticServer) await new Promise((r) => staticServer.close(r));
+  if (staticServer) await staticServer.close();
   await c.close();
   await rm(tmp, { recursive: true, force: true });
 }
