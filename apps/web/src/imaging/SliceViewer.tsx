@@ -1,7 +1,8 @@
 // A minimal slice viewer for frame-based imaging assets: one frame at a time on a 2D canvas at
 // true bit depth (rescale + DICOM linear window/level), wheel / arrow keys to page through
 // frames, right- or ctrl-drag for window/level, and a cursor readout (value and LPS mm).
-// The full diagnostic viewer (MPR, Cornerstone3D) replaces this later.
+// It previews assets in the ingest report and the burned-in review; the annotation workspace
+// uses the full viewer in ../viewer (MPR, tools, label maps).
 
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent, type MouseEvent as ReactMouseEvent, type PointerEvent as ReactPointerEvent } from 'react';
 import { enc } from '../api';

@@ -5,6 +5,7 @@
 import { enc } from '../api';
 import type { ImagingMeta } from '../types';
 import { decodeFrame, makeArray, type Samples } from '../imaging/pixels';
+import { loadFrame } from '../imaging/SliceViewer';
 
 /**
  * At most this many bytes per slab request (whole frames, at most the server's 1024). Measured
@@ -49,7 +50,6 @@ export class ImageVolume {
   completeAt = 0;
   private listeners = new Set<Listener>();
   private aborter = new AbortController();
-  private minMax: [number, number] | null = null;
   private emitTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(assetId: string, meta: ImagingMeta, frames: number) {
@@ -95,29 +95,6 @@ export class ImageVolume {
     return v * this.meta.rescale.slope + this.meta.rescale.intercept;
   }
 
-  /** Min and max rescaled value over the loaded frames (for MR auto window). */
-  range(): [number, number] {
-    if (this.minMax && this.complete) return this.minMax;
-    let min = Infinity;
-    let max = -Infinity;
-    const d = this.data;
-    for (let k = 0; k < this.frames; k++) {
-      if (!this.loaded[k]) continue;
-      const end = (k + 1) * this.frameSize;
-      for (let p = k * this.frameSize; p < end; p++) {
-        const v = d[p]!;
-        if (v < min) min = v;
-        if (v > max) max = v;
-      }
-    }
-    if (!Number.isFinite(min)) return [0, 0];
-    const { slope, intercept } = this.meta.rescale;
-    const a = min * slope + intercept;
-    const b = max * slope + intercept;
-    this.minMax = a <= b ? [a, b] : [b, a];
-    return this.minMax;
-  }
-
   /** Starts loading; `first` is fetched before anything else so it can be shown at once. */
   load(first: number): void {
     this.startedAt = performance.now();
@@ -155,12 +132,16 @@ export class ImageVolume {
     });
   }
 
+  /**
+   * The opening frame goes through the shared frame cache, which the workspace also warms for
+   * the next asset in the job (preload), so moving on shows that frame without a request.
+   */
   private async fetchFrame(k: number, signal: AbortSignal): Promise<void> {
-    const res = await fetch(`/api/assets/${enc(this.assetId)}/frames/${k}`, { credentials: 'same-origin', signal });
-    if (!res.ok) throw new Error(`Frame ${k + 1} could not be loaded (HTTP ${res.status}).`);
-    const body = await res.arrayBuffer();
+    const samples = await loadFrame(this.assetId, k, this.meta);
+    if (signal.aborted) return;
     performance.mark('caliper:opening-frame-in');
-    this.place(k, 1, body);
+    this.data.set(samples, k * this.frameSize);
+    this.markLoaded(k, 1, true);
   }
 
   /**
@@ -208,7 +189,6 @@ export class ImageVolume {
     }
     const now = performance.now();
     if (!this.firstFrameAt) this.firstFrameAt = now;
-    this.minMax = null;
     if (this.complete && !this.completeAt) {
       this.completeAt = now;
       performance.mark('caliper:volume-complete', { detail: { assetId: this.assetId, ms: now - this.startedAt } });

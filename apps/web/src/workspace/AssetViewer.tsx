@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { enc } from '../api';
 import type { Asset } from '../types';
-import { SliceViewer, canShowSlices, loadFrame } from '../imaging/SliceViewer';
+import { canShowSlices, loadFrame } from '../imaging/SliceViewer';
 
 const textCache = new Map<string, string>();
 
@@ -11,13 +11,6 @@ export function mediaUrl(assetId: string): string {
 
 export function AssetViewer({ asset }: { asset: Asset }) {
   if (asset.modality === 'text' || asset.mediaType.startsWith('text/')) return <TextViewer asset={asset} />;
-  // Frame-based imaging (DICOM, NIfTI, 16-bit PNG/TIFF): drawn from the stored frames at true bit depth.
-  if (canShowSlices(asset))
-    return (
-      <div style={{ position: 'absolute', inset: 12 }}>
-        <SliceViewer asset={asset} />
-      </div>
-    );
   return <ImageViewer asset={asset} />;
 }
 

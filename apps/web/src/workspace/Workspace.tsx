@@ -8,7 +8,8 @@ import { usePageShortcuts, useShortcutHelp, type ShortcutGroup } from '../compon
 import type { AttributeValue, JobDetail, Project } from '../types';
 import { AssetViewer, preload } from './AssetViewer';
 import { canShowSlices } from '../imaging/SliceViewer';
-import { ImagingPane, imagingShortcutGroups } from '../viewer/ImagingPane';
+import { ImagingPane } from '../viewer/ImagingPane';
+import { imagingShortcutGroups } from '../viewer/toolDefs';
 import { AssetList, SubmitErrors } from './JobPanels';
 import { LabelPanel } from './LabelPanel';
 import { syncStore, useEntry, useStoreVersion, type SaveStatus } from './sync';

@@ -370,20 +370,25 @@ function toPlanePt(view: Pick<ViewGeom, 'voxelToPlane'>, p: readonly number[]): 
   return copyPt(p);
 }
 
+/** A box object's corners, clockwise from its top-left (the order of its vertex handles). */
+function boxCorners(obj: AnyObject): Pt[] {
+  const x = Number(obj.x);
+  const y = Number(obj.y);
+  const w = Number(obj.width);
+  const h = Number(obj.height);
+  return [[x, y], [x + w, y], [x + w, y + h], [x, y + h]];
+}
+
 /** The object's drawable geometry on this view in plane coordinates (assumes `isOnView`). */
 export function planeGeometry(obj: AnyObject, view: Pick<ViewGeom, 'slice' | 'voxelToPlane'>): PlaneGeom {
   const g = emptyGeom();
   switch (obj.kind) {
     case 'box': {
-      const x = Number(obj.x);
-      const y = Number(obj.y);
-      const w = Number(obj.width);
-      const h = Number(obj.height);
-      const pts: Pt[] = [[x, y], [x + w, y], [x + w, y + h], [x, y + h]];
+      const pts = boxCorners(obj);
       g.outlines.push({ pts, closed: true });
       g.handles = pts.map((p, index) => ({ p, index }));
       g.closed = true;
-      g.anchor = [x + w, y];
+      g.anchor = [pts[1]![0], pts[1]![1]];
       g.bounds = boundsOf(pts);
       break;
     }
@@ -646,11 +651,7 @@ export function translateObject(obj: AnyObject, dx: number, dy: number, ctx: Edi
 export function moveVertex(obj: AnyObject, index: number, to: Pt, ctx: EditContext): AnyObject {
   switch (obj.kind) {
     case 'box': {
-      const x = Number(obj.x);
-      const y = Number(obj.y);
-      const w = Number(obj.width);
-      const h = Number(obj.height);
-      const corners: Pt[] = [[x, y], [x + w, y], [x + w, y + h], [x, y + h]];
+      const corners = boxCorners(obj);
       const opposite = corners[(index + 2) % 4]!;
       const b = boxFromCorners(opposite, to);
       return touched(obj, ctx, { x: b.x, y: b.y, width: Math.max(b.width, 0.01), height: Math.max(b.height, 0.01) });
