@@ -23,7 +23,15 @@ declare module 'dcmjs' {
     data: {
       DicomMessage: { readFile(buffer: ArrayBuffer, options?: DcmjsReadOptions): DcmjsDicomDict };
       /** Standard data dictionary keyed by "(GGGG,EEEE)" (uppercase hex). */
-      DicomMetaDictionary: { dictionary: Record<string, { vr?: string } | undefined> };
+      DicomMetaDictionary: {
+        dictionary: Record<string, { vr?: string } | undefined>;
+        /** Denaturalized dataset → plain object keyed by keyword (sequences as arrays of objects). */
+        naturalizeDataset(dataset: DcmjsDataset): Record<string, unknown>;
+        /** Plain object keyed by keyword → denaturalized dataset ready for writing. */
+        denaturalizeDataset(dataset: Record<string, unknown>): DcmjsDataset;
+      };
+      /** An empty Part-10 object: set `dict` and call write(). */
+      DicomDict: new (meta: DcmjsDataset) => DcmjsDicomDict;
     };
     log: {
       setLevel(level: string): void;
