@@ -132,23 +132,28 @@ function phantomSlice(out, rows, cols, z, slices, rand) {
 
 /**
  * Writes a synthetic CT series (N files named CT000001.dcm …) into `dir` and returns the file
- * paths and total bytes. Options: `slices` (default 300), `rows`/`cols` (default 512), `seed`.
+ * paths and total bytes. Options: `slices` (default 300), `rows`/`cols` (default 512), `seed`;
+ * `uids` ({study, series, frame, sops[]}) and `geometry` ({origin: [x, y, z0], sliceStep,
+ * pixelSpacing}) to build a series that another object (e.g. a SEG) refers to.
  */
-export async function writeSyntheticCtSeries(dir, { slices = 300, rows = 512, cols = 512, seed = 20261128 } = {}) {
+export async function writeSyntheticCtSeries(dir, { slices = 300, rows = 512, cols = 512, seed = 20261128, uids = {}, geometry = {} } = {}) {
   await mkdir(dir, { recursive: true });
   const rand = mulberry32(seed);
-  const studyUid = fakeUid(rand);
-  const seriesUid = fakeUid(rand);
-  const frameUid = fakeUid(rand);
+  const studyUid = uids.study ?? fakeUid(rand);
+  const seriesUid = uids.series ?? fakeUid(rand);
+  const frameUid = uids.frame ?? fakeUid(rand);
+  const [ox, oy, oz] = geometry.origin ?? [-179.2, -179.2, 100];
+  const step = geometry.sliceStep ?? -1.25;
+  const pixelSpacing = geometry.pixelSpacing ?? 0.7;
   const referencedStudyUid = fakeUid(rand);
   const irradiationUid = fakeUid(rand);
   const pixels = new Int16Array(rows * cols);
   const files = [];
   let totalBytes = 0;
-  const spacing = 1.25;
   for (let i = 0; i < slices; i++) {
-    const sopUid = fakeUid(rand);
-    const z = -(i * spacing) + 100;
+    const drawn = fakeUid(rand);
+    const sopUid = uids.sops?.[i] ?? drawn;
+    const z = oz + i * step;
     const acqTime = `0931${String(10 + Math.floor(i / 10)).padStart(2, '0')}.${String((i % 10) * 100000).padStart(6, '0')}`;
     phantomSlice(pixels, rows, cols, i, slices, rand);
     const ds = [
@@ -218,7 +223,7 @@ export async function writeSyntheticCtSeries(dir, { slices = 300, rows = 512, co
       [0x00200011, 'IS', '2'],
       [0x00200012, 'IS', '1'],
       [0x00200013, 'IS', String(i + 1)],
-      [0x00200032, 'DS', `-179.2\\-179.2\\${z.toFixed(2)}`],
+      [0x00200032, 'DS', `${ox}\\${oy}\\${z.toFixed(2)}`],
       [0x00200037, 'DS', '1\\0\\0\\0\\1\\0'],
       [0x00200052, 'UI', frameUid],
       [0x00201040, 'LO', ''],
@@ -227,7 +232,7 @@ export async function writeSyntheticCtSeries(dir, { slices = 300, rows = 512, co
       [0x00280004, 'CS', 'MONOCHROME2'],
       [0x00280010, 'US', us(rows)],
       [0x00280011, 'US', us(cols)],
-      [0x00280030, 'DS', '0.7\\0.7'],
+      [0x00280030, 'DS', `${pixelSpacing}\\${pixelSpacing}`],
       [0x00280100, 'US', us(16)],
       [0x00280101, 'US', us(16)],
       [0x00280102, 'US', us(15)],

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { runDeid } from './deid.js';
+import { EXCHANGE_HELP, runExportCommand, runImportCommand, UsageError } from './exchange.js';
 import type * as ServerExports from '@caliper/server';
 import type { Config, Deps } from '@caliper/server';
 
@@ -21,6 +22,7 @@ Commands:
   audit verify                       check the audit trail's hash chain; exit 1 at the first tampered entry
   deid <input> <output> [--secret-file F] [--project-id ID] [--settings F.json] [--redactions F.json]
                                      de-identify DICOM files offline (PS3.15 Annex E), mirroring folders
+${EXCHANGE_HELP}
 
 Configuration: CALIPER_HOST, CALIPER_PORT, CALIPER_DATA_DIR, CALIPER_DATABASE_URL,
 CALIPER_BLOB_STORE, CALIPER_ADMIN_EMAIL, CALIPER_ADMIN_PASSWORD, CALIPER_SECRET (see README).`;
@@ -63,6 +65,15 @@ async function main(argv: string[]) {
   if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') return out(HELP);
   if (cmd === 'deid') {
     process.exitCode = await runDeid(argv.slice(1), out, (s) => process.stderr.write(s + '\n'));
+    return;
+  }
+  if (cmd === 'export' || cmd === 'import') {
+    try {
+      process.exitCode = cmd === 'export' ? await runExportCommand(argv.slice(1), out, (s) => process.stderr.write(s + '\n')) : await runImportCommand(argv.slice(1), out);
+    } catch (err) {
+      if (err instanceof UsageError) return fail(err.message, 2);
+      throw err;
+    }
     return;
   }
   const { ConfigError, createToken, createUser, loadConfig, startServer, startWorker, verifyAudit } = await server();

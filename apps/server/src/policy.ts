@@ -25,6 +25,8 @@ export const PROJECT_ACTIONS = {
   'job.manage': ['manager'],
   'job.readAll': ['manager', 'reviewer', 'viewer'],
   'annotation.writeAny': ['manager'],
+  'data.export': ['manager'],
+  'data.import': ['manager'],
 } as const satisfies Record<string, readonly ProjectRole[]>;
 export type ProjectAction = keyof typeof PROJECT_ACTIONS;
 

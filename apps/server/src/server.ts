@@ -7,7 +7,7 @@ import { migrate, openDatabase } from './db/index.js';
 import type { Deps } from './deps.js';
 import { buildApp } from './http/app.js';
 import { DbJobQueue, PgBossJobQueue, type JobQueue } from './queue/index.js';
-import { registerWorkers } from './services/ingest/worker.js';
+import { registerWorkers } from './services/workers.js';
 import { seedAdmin } from './services/users.js';
 
 export interface RunningServer {

@@ -190,6 +190,75 @@ export interface Items<T> {
   items: T[];
 }
 
+// ---- dataset export and annotation import (docs/api.md, "Exports and imports") ----
+
+export const EXPORT_FORMATS = ['nifti', 'dicom-seg', 'dicom-sr', 'rtstruct', 'coco', 'yolo', 'yolo-seg', 'voc', 'cvat', 'caliper'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+export type ExportState = 'queued' | 'running' | 'done' | 'failed';
+export type SegType = 'binary' | 'labelmap';
+
+/** Body of POST /api/projects/:id/exports; omitted fields take the server defaults. */
+export interface ExportRequest {
+  format: ExportFormat;
+  taskId?: string;
+  jobIds?: string[];
+  stages?: JobStage[];
+  completedOnly?: boolean;
+  /** "all", "consensus" or a member's user id. */
+  annotator?: string;
+  includeImages?: boolean;
+  allSlices?: boolean;
+  segType?: SegType;
+}
+
+export interface ExportStats {
+  assets: number;
+  files: number;
+  objects: number;
+  /** Object kinds the format cannot hold, with counts. */
+  dropped: Record<string, number>;
+  /** Assets or objects left out, with the reason (the server lists at most 200). */
+  skipped: { asset: string; reason: string }[];
+}
+
+export interface ExportView {
+  id: string;
+  projectId: string;
+  format: ExportFormat | string;
+  request: ExportRequest;
+  state: ExportState;
+  phase: string;
+  done: number;
+  /** Assets in scope. */
+  total: number;
+  stats: ExportStats | null;
+  error: string | null;
+  bytes: number | null;
+  fileName: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const IMPORT_FORMATS = ['coco', 'yolo', 'voc', 'cvat', 'nifti', 'dicom-seg', 'caliper'] as const;
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+export type ImportLabelPolicy = 'refuse' | 'create' | 'map';
+export type ImportMode = 'append' | 'replace';
+
+export interface ImportReport {
+  format: string;
+  dryRun: boolean;
+  files: number;
+  units: number;
+  matchedUnits: number;
+  objects: number;
+  labelmaps: number;
+  assets: { assetId: string; assetName: string; jobId: string; objects: number; labelmaps: number; from: string[] }[];
+  labels: { created: string[]; mapped: Record<string, string>; refused: string[] };
+  skipped: { where: string; reason: string }[];
+  skippedCount: number;
+  revisions: { assetId: string; jobId: string; revision: number }[];
+}
+
 // ---- label schema (mirrors @caliper/core) ----
 
 export type AttributeType = 'select' | 'multiselect' | 'checkbox' | 'number' | 'text';

@@ -66,3 +66,4 @@ export { assembleSeries, voxelToLps, lpsToVoxel, rasFromLps, lpsFromRas, TOLERAN
 export * from './agreement/index.js';
 export { DEID_OPTIONS } from './imaging.js';
 export type { FrameDtype, WindowPreset, ImagingMeta, IngestState, IngestFileStatus, IngestSummary, DeidOption, RedactionRect, RedactionRule } from './imaging.js';
+export * from './geometry/reorient.js';

@@ -3,6 +3,7 @@
 // and other offline tools). Redaction needs the decoders, so it loads them when first used.
 import type { RedactionResult, RedactionRule } from './dicom/deid/redact.js';
 
+export { remapUid } from './dicom/deid/uid.js';
 export {
   deidentifyDicom,
   DicomDeidError,

@@ -23,3 +23,7 @@ export {
 } from './archive/zip.js';
 export { decodeRaster, RasterError, MAX_RASTER_PIXELS, type Raster } from './image/raster.js';
 export { renderThumbnail, applyWindow, windowFromRange, type ThumbnailInput } from './image/thumbnail.js';
+export * from './dicom/write/source.js';
+export * from './dicom/sr/index.js';
+export * from './dicom/rtstruct/index.js';
+export * from './dicom/seg/index.js';

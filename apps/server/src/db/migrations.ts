@@ -280,6 +280,31 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('labelmap_blobs_project').on('labelmap_blobs').column('project_id').execute();
     },
   },
+  '0004_exports': {
+    async up(db: Kysely<unknown>) {
+      // Dataset exports run as background jobs; the finished zip is a blob in the store.
+      await db.schema
+        .createTable('exports')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('project_id', 'text', (c) => c.notNull().references('projects.id').onDelete('cascade'))
+        .addColumn('format', 'text', (c) => c.notNull())
+        .addColumn('options', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('phase', 'text', (c) => c.notNull())
+        .addColumn('done', 'integer', (c) => c.notNull())
+        .addColumn('total', 'integer', (c) => c.notNull())
+        .addColumn('stats', 'text', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .addColumn('blob_sha', 'text')
+        .addColumn('bytes', 'bigint')
+        .addColumn('file_name', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('exports_project').on('exports').columns(['project_id', 'created_at']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -160,6 +160,27 @@ export interface LabelmapBlobsTable {
   created_by: string;
   created_at: string;
 }
+/** A dataset export: a background job that writes a zip into the blob store. */
+export interface ExportsTable {
+  id: string;
+  project_id: string;
+  format: string;
+  /** JSON: the validated export request (scope and options). */
+  options: string;
+  state: 'queued' | 'running' | 'done' | 'failed';
+  phase: string;
+  done: number;
+  total: number;
+  /** JSON: counts of what was written and what the format could not express. */
+  stats: string;
+  error: string | null;
+  blob_sha: string | null;
+  bytes: number | null;
+  file_name: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
 export interface JobsTable {
   id: string;
   project_id: string;
@@ -223,6 +244,7 @@ export interface Database {
   assets: AssetsTable;
   asset_frames: AssetFramesTable;
   labelmap_blobs: LabelmapBlobsTable;
+  exports: ExportsTable;
   dicom_studies: DicomStudiesTable;
   dicom_series: DicomSeriesTable;
   dicom_instances: DicomInstancesTable;

@@ -139,7 +139,9 @@ export async function blobKeysOf(deps: Deps, scope: { projectId: string } | { ta
   const frames = await deps.db.selectFrom('asset_frames').innerJoin('assets', 'assets.id', 'asset_frames.asset_id').select('asset_frames.sha256').where(`assets.${col}`, '=', id).execute();
   const instances = await deps.db.selectFrom('dicom_instances').innerJoin('dicom_series', 'dicom_series.id', 'dicom_instances.series_id').select('dicom_instances.sha256').where(`dicom_series.${col}`, '=', id).execute();
   const labelmaps = await deps.db.selectFrom('labelmap_blobs').innerJoin('assets', 'assets.id', 'labelmap_blobs.asset_id').select('labelmap_blobs.sha').where(`assets.${col}`, '=', id).execute();
+  const exports = 'projectId' in scope ? await deps.db.selectFrom('exports').select('blob_sha').where('project_id', '=', scope.projectId).execute() : [];
   return [
+    ...exports.flatMap((e) => (e.blob_sha ? [e.blob_sha] : [])),
     ...assets.flatMap((a) => [a.sha256, ...(a.thumbnail_sha ? [a.thumbnail_sha] : [])]),
     ...frames.map((f) => f.sha256),
     ...instances.map((i) => i.sha256),
@@ -157,7 +159,8 @@ export async function collectBlobs(deps: Deps, shas: string[]) {
       (await deps.db.selectFrom('assets').select('id').where((eb) => eb.or([eb('sha256', '=', sha), eb('thumbnail_sha', '=', sha)])).executeTakeFirst()) ??
       (await deps.db.selectFrom('asset_frames').select('asset_id').where('sha256', '=', sha).executeTakeFirst()) ??
       (await deps.db.selectFrom('dicom_instances').select('id').where('sha256', '=', sha).executeTakeFirst()) ??
-      (await deps.db.selectFrom('labelmap_blobs').select('asset_id').where('sha', '=', sha).executeTakeFirst());
+      (await deps.db.selectFrom('labelmap_blobs').select('asset_id').where('sha', '=', sha).executeTakeFirst()) ??
+      (await deps.db.selectFrom('exports').select('id').where('blob_sha', '=', sha).executeTakeFirst());
     if (!used) await deps.blobs.delete(sha);
   }
 }

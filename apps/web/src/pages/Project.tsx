@@ -1,9 +1,11 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { Link, NavLink, useNavigate, useParams } from 'react-router-dom';
 import { api, ApiError, enc, errorMessage, type FieldError } from '../api';
 import { useAuth } from '../auth';
 import { ErrorAlert, formatDate, Loading, useLoad } from '../components/ui';
 import { Markdown } from '../components/Markdown';
+import { ExportDialog } from '../exchange/ExportDialog';
+import { RecentExports } from '../exchange/RecentExports';
 import { DeidSettingsTab } from '../imaging/DeidSettings';
 import { SchemaEditor } from '../schema/SchemaEditor';
 import { schemaErrors, toDraft, toSchema, validateDraft, type DraftLabel } from '../schema/draft';
@@ -22,6 +24,11 @@ export function ProjectPage() {
   const { projectId = '', tab = 'overview' } = useParams();
   const { user } = useAuth();
   const { data: project, error, loading, setData } = useLoad((signal) => api.get<Project>(`/api/projects/${enc(projectId)}`, { signal }), [projectId]);
+  const [exporting, setExporting] = useState(false);
+  const [exportsKey, setExportsKey] = useState(0);
+  // Stable, so that the dialog does not re-run its focus handling when the page re-renders.
+  const closeExport = useCallback(() => setExporting(false), []);
+  const exportsChanged = useCallback(() => setExportsKey((k) => k + 1), []);
 
   if (error instanceof ApiError && error.status === 404) return <NotFound />;
   if (loading && !project) return <Loading />;
@@ -46,12 +53,20 @@ export function ProjectPage() {
             {project.myRole && project.myRole !== 'admin' ? `Your role: ${project.myRole}` : 'Administrator access'} · updated {formatDate(project.updatedAt)}
           </div>
         </div>
-        {canReview && (
-          <Link className="btn" to={`/projects/${project.id}/review-burned-in`} data-testid="review-link">
-            Burned-in review queue
-          </Link>
-        )}
+        <div className="row">
+          {canReview && (
+            <Link className="btn" to={`/projects/${project.id}/review-burned-in`} data-testid="review-link">
+              Burned-in review queue
+            </Link>
+          )}
+          {canManage && (
+            <button className="btn" onClick={() => setExporting(true)} data-testid="export-open">
+              Export…
+            </button>
+          )}
+        </div>
       </div>
+      {exporting && <ExportDialog projectId={project.id} onClose={closeExport} onChanged={exportsChanged} />}
       <nav className="tabs" aria-label="Project sections">
         {TABS.map((t) => (
           <NavLink key={t.id} to={`/projects/${project.id}/${t.id}`} className={() => (tab === t.id ? 'active' : '')} data-testid={`tab-${t.id}`} end>
@@ -59,7 +74,7 @@ export function ProjectPage() {
           </NavLink>
         ))}
       </nav>
-      {tab === 'overview' && <Overview project={project} canManage={canManage} onSaved={setData} />}
+      {tab === 'overview' && <Overview project={project} canManage={canManage} onSaved={setData} exportsKey={exportsKey} onExport={() => setExporting(true)} />}
       {tab === 'labels' && <LabelsTab project={project} canManage={canManage} onSaved={setData} />}
       {tab === 'members' && <MembersTab project={project} canManage={canManage} />}
       {tab === 'tasks' && <TasksTab project={project} canManage={canManage} />}
@@ -68,7 +83,19 @@ export function ProjectPage() {
   );
 }
 
-function Overview({ project, canManage, onSaved }: { project: Project; canManage: boolean; onSaved: (p: Project) => void }) {
+function Overview({
+  project,
+  canManage,
+  onSaved,
+  exportsKey,
+  onExport,
+}: {
+  project: Project;
+  canManage: boolean;
+  onSaved: (p: Project) => void;
+  exportsKey: number;
+  onExport: () => void;
+}) {
   const navigate = useNavigate();
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(project.name);
@@ -156,6 +183,7 @@ function Overview({ project, canManage, onSaved }: { project: Project; canManage
           {project.guidelines ? <Markdown source={project.guidelines} testId="guidelines" /> : <p className="muted">No guidelines written yet.</p>}
         </div>
       </div>
+      {canManage && <RecentExports projectId={project.id} refreshKey={exportsKey} onExport={onExport} />}
     </div>
   );
 }

@@ -1,8 +1,9 @@
-import { useState, type FormEvent } from 'react';
+import { useCallback, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { api, ApiError, enc } from '../api';
 import { useAuth } from '../auth';
 import { ErrorAlert, formatBytes, formatDate, Loading, ProgressBar, StateBadge, useLoad } from '../components/ui';
+import { ImportDialog } from '../exchange/ImportDialog';
 import { IngestPanel } from '../imaging/IngestPanel';
 import { StudyBrowser } from '../imaging/StudyBrowser';
 import type { Asset, Items, Job, Member, Project, Study, Task } from '../types';
@@ -18,6 +19,9 @@ export function TaskPage() {
   const { taskId = '' } = useParams();
   const { user } = useAuth();
   const navigate = useNavigate();
+  const [importing, setImporting] = useState(false);
+  // Stable, so that the dialog does not re-run its focus handling when the page re-renders.
+  const closeImport = useCallback(() => setImporting(false), []);
   const ctx = useLoad(async (signal): Promise<TaskContext> => {
     const task = await api.get<Task>(`/api/tasks/${enc(taskId)}`, { signal });
     const [project, members] = await Promise.all([
@@ -74,17 +78,25 @@ export function TaskPage() {
           </div>
         </div>
         {canManage && (
-          <button
-            className="btn btn-danger"
-            onClick={() => {
-              if (!window.confirm(`Delete task "${task.name}" with its assets, jobs and annotations?`)) return;
-              void api.del(`/api/tasks/${enc(task.id)}`).then(() => navigate(`/projects/${project.id}/tasks`));
-            }}
-          >
-            Delete task
-          </button>
+          <div className="row">
+            <button className="btn" onClick={() => setImporting(true)} data-testid="import-open">
+              Import annotations…
+            </button>
+            <button
+              className="btn btn-danger"
+              onClick={() => {
+                if (!window.confirm(`Delete task "${task.name}" with its assets, jobs and annotations?`)) return;
+                void api.del(`/api/tasks/${enc(task.id)}`).then(() => navigate(`/projects/${project.id}/tasks`));
+              }}
+            >
+              Delete task
+            </button>
+          </div>
         )}
       </div>
+      {importing && (
+        <ImportDialog taskId={task.id} labels={project.labelSchema.labels} jobs={jobs.data?.items ?? []} onClose={closeImport} onImported={refreshAll} />
+      )}
 
       {canManage && <IngestPanel taskId={task.id} onSettled={refreshAll} />}
 

@@ -64,6 +64,13 @@ export const attributeDefSchema = z.discriminatedUnion(
   { error: 'attribute type must be one of select, multiselect, checkbox, number, text' },
 );
 
+/** A coded concept (DICOM Code Sequence item): code value, coding scheme (SCT, DCM, ...), meaning. */
+export const codedConceptSchema = z.strictObject({
+  value: z.string().min(1).max(64),
+  scheme: z.string().min(1).max(16),
+  meaning: z.string().min(1).max(64),
+});
+
 export const labelDefSchema = z.strictObject({
   name: nameSchema,
   color: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'color must look like #rrggbb'),
@@ -83,6 +90,15 @@ export const labelDefSchema = z.strictObject({
     .max(100, 'a landmark set may have at most 100 names')
     .optional(),
   description: z.string().max(2000).optional(),
+  /**
+   * Coded meaning for exports that need one (DICOM SEG segment category and type, SR findings):
+   * e.g. `{"category": {"value": "91723000", "scheme": "SCT", "meaning": "Anatomical Structure"},
+   * "type": {"value": "10200004", "scheme": "SCT", "meaning": "Liver"}}`. Without it, exporters
+   * choose SNOMED CT defaults from the label name.
+   */
+  codes: z
+    .strictObject({ category: codedConceptSchema.optional(), type: codedConceptSchema.optional() })
+    .optional(),
 });
 
 /** Tolerance for "is a multiple of step" checks on floats (0.1 + 0.2 is a multiple of 0.1). */

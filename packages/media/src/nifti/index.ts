@@ -5,3 +5,7 @@ export type { NiftiDeidentifyResult } from './deidentify.js';
 export { NiftiError } from './errors.js';
 export type { NiftiInputFile } from './io.js';
 export type { NiftiTypedArray, NiftiDatatypeName } from './datatypes.js';
+export { niftiHeader, writeNifti, writeNiftiGz, qformFromAffine, NIFTI_VOX_OFFSET } from './write.js';
+export type { NiftiWritable, NiftiWriteInput, QformParams } from './write.js';
+export { itkSnapLabelFile, parseItkSnapLabelFile, segmentTableJson } from './labels.js';
+export type { SegmentInfo } from './labels.js';

@@ -7,6 +7,7 @@ import { assetRoutes } from './assets.js';
 import { imagingRoutes } from './imaging.js';
 import { labelmapRoutes } from './labelmaps.js';
 import { dicomHeaderRoutes } from './dicom-header.js';
+import { exchangeRoutes } from './exchange.js';
 
 export async function registerRoutes(app: FastifyInstance, deps: Deps) {
   authRoutes(app, deps);
@@ -15,5 +16,6 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps) {
   jobRoutes(app, deps);
   imagingRoutes(app, deps);
   dicomHeaderRoutes(app, deps);
+  exchangeRoutes(app, deps);
   await labelmapRoutes(app, deps);
 }
