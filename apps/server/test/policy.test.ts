@@ -149,6 +149,7 @@ describe.each(DB_KINDS)('access policy on %s', (kind) => {
       expect((await admin.patch(`/api/jobs/${job1}`, { assigneeId: ids.annotator })).status).toBe(200);
     });
 
+    let exportId: string | undefined;
     interface Op {
       name: string;
       method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -215,6 +216,22 @@ describe.each(DB_KINDS)('access policy on %s', (kind) => {
         url: () => '/api/users',
         body: (r) => ({ email: `new-${r}-${userSeq++}@example.org`, name: 'New', password: 'new-user-password' }),
         expect: row(403, 403, 403, 403, 403, 403, 201),
+      },
+      { name: 'start an export', method: 'POST', url: () => `/api/projects/${projectId}/exports`, body: () => ({ format: 'caliper' }), expect: row(202, 403, 403, 403, 403, 404, 202) },
+      { name: 'list exports', method: 'GET', url: () => `/api/projects/${projectId}/exports`, expect: row(200, 403, 403, 403, 403, 404, 200) },
+      {
+        name: 'read an export',
+        method: 'GET',
+        url: () => `/api/exports/${exportId}`,
+        before: async () => void (exportId ??= (await admin.post(`/api/projects/${projectId}/exports`, { format: 'coco' })).body.id),
+        expect: row(200, 404, 404, 404, 404, 404, 200),
+      },
+      {
+        name: 'import annotations (dry run)',
+        method: 'POST',
+        url: () => `/api/tasks/${taskId}/imports?format=coco&dryRun=true`,
+        body: () => formWith([{ name: 'c.json', data: JSON.stringify({ images: [], annotations: [], categories: [] }), type: 'application/json' }]),
+        expect: row(200, 403, 403, 403, 403, 404, 200),
       },
       { name: 'read audit trail', method: 'GET', url: () => '/api/audit', expect: row(403, 403, 403, 403, 403, 403, 200) },
       { name: 'read a project that does not exist', method: 'GET', url: () => `/api/projects/${randomUUID()}`, expect: row(404, 404, 404, 404, 404, 404, 404) },

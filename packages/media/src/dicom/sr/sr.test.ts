@@ -107,7 +107,7 @@ describe('TID 1500 measurement report', () => {
       ['42798000', 'SCT', 'Area'],
     ];
     w.groups.forEach((g, n) => {
-      const item = items[n] as Extract<SrItem, { type: 'length' }>;
+      const item = items[n] as Exclude<SrItem, { type: 'landmark' }>;
       expect(g.concept).toEqual(['125007', 'DCM', 'Measurement Group']);
       expect(g.texts['112039']).toBe(item.trackingId);
       expect(g.uids['112040']).toBe(trackingUid(item.trackingId));
