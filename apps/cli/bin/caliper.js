@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
+// A 64 MB young generation halves garbage-collection time of exports (bench:export-coco).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 const dist = fileURLToPath(new URL('../dist/bin.js', import.meta.url));

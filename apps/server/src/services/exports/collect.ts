@@ -70,22 +70,42 @@ export async function countAssets(deps: Deps, projectId: string, req: ExportRequ
 
 /**
  * Assets of the project (or task) in name order, batch by batch, each with its selected
- * documents. Held assets (burned-in text waiting for review) are never exported.
+ * documents (or only those `needsDocs` picks). Held assets (burned-in text waiting for review) are never exported.
  */
-export async function* assetsInScope(deps: Deps, projectId: string, req: ExportRequest, batch = 200): AsyncGenerator<ExportAsset> {
-  let after = '';
+export async function* assetsInScope(
+  deps: Deps,
+  projectId: string,
+  req: ExportRequest,
+  options: { batch?: number; needsDocs?: (a: ExportAsset) => boolean } = {},
+): AsyncGenerator<ExportAsset> {
+  const batch = options.batch ?? 200;
+  // Keyset pagination in (name, id) order: both passes of a two-pass writer see the same order.
+  let after: { name: string; id: string } | null = null;
   for (;;) {
-    let q = deps.db.selectFrom('assets').selectAll().where('project_id', '=', projectId).where('hold', 'is', null).where('id', '>', after);
+    let q = deps.db.selectFrom('assets').selectAll().where('project_id', '=', projectId).where('hold', 'is', null);
+    if (after) {
+      const { name, id } = after;
+      q = q.where((eb) => eb.or([eb('name', '>', name), eb.and([eb('name', '=', name), eb('id', '>', id)])]));
+    }
     if (req.taskId) q = q.where('task_id', '=', req.taskId);
-    const rows = await q.orderBy('id').limit(batch).execute();
+    const rows = await q.orderBy('name').orderBy('id').limit(batch).execute();
     if (rows.length === 0) return;
-    after = rows[rows.length - 1]!.id;
+    after = { name: rows[rows.length - 1]!.name, id: rows[rows.length - 1]!.id };
+    const parsed = rows.map((row) => {
+      const metadata = JSON.parse(row.metadata) as Record<string, unknown>;
+      return { row, metadata, imaging: (metadata.imaging as ImagingMeta | undefined) ?? null, docs: [] as ExportDoc[] };
+    });
+    const wanted = options.needsDocs ? parsed.filter(options.needsDocs) : parsed;
+    if (wanted.length === 0) {
+      yield* parsed;
+      continue;
+    }
     let dq = deps.db
       .selectFrom('annotation_docs as d')
       .innerJoin('annotation_revisions as r', (j) => j.onRef('r.job_id', '=', 'd.job_id').onRef('r.asset_id', '=', 'd.asset_id').onRef('r.revision', '=', 'd.revision'))
       .innerJoin('jobs', 'jobs.id', 'd.job_id')
       .select(['d.asset_id', 'd.job_id', 'd.revision', 'd.updated_at', 'd.updated_by', 'r.document', 'jobs.name', 'jobs.stage', 'jobs.state', 'jobs.assignee_id'])
-      .where('d.asset_id', 'in', rows.map((r) => r.id))
+      .where('d.asset_id', 'in', wanted.map((a) => a.row.id))
       .where('d.object_count', '>', 0);
     if (req.jobIds) dq = dq.where('d.job_id', 'in', req.jobIds.length ? req.jobIds : ['']);
     if (req.stages) dq = dq.where('jobs.stage', 'in', req.stages);
@@ -108,12 +128,8 @@ export async function* assetsInScope(deps: Deps, projectId: string, req: ExportR
       });
       byAsset.set(d.asset_id, list);
     }
-    const byName = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
-    rows.sort((x, y) => byName.compare(x.name, y.name));
-    for (const row of rows) {
-      const metadata = JSON.parse(row.metadata) as Record<string, unknown>;
-      yield { row, metadata, imaging: (metadata.imaging as ImagingMeta | undefined) ?? null, docs: byAsset.get(row.id) ?? [] };
-    }
+    for (const a of parsed) a.docs = byAsset.get(a.row.id) ?? [];
+    yield* parsed;
   }
 }
 

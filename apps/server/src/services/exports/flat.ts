@@ -157,7 +157,9 @@ export async function writeFlat(ctx: ExportContext): Promise<ExportStats> {
     // pass plans the images (no pixels read).
     const images: ExportImage[] = [];
     imageId = 0;
-    for await (const a of assetsInScope(deps, ctx.project.id, req)) for (const p of planImages(a, objectsOf(a, req), req.allSlices, nextId)) images.push(p.image);
+    // Only multi-slice assets need their documents to know which slices carry objects.
+    const needsDocs = (a: ExportAsset) => !req.allSlices && (assetGrid(a)?.slices ?? 1) > 1;
+    for await (const a of assetsInScope(deps, ctx.project.id, req, { needsDocs })) for (const p of planImages(a, objectsOf(a, req), req.allSlices, nextId)) images.push(p.image);
     if (req.format === 'coco') {
       const info = { description: ctx.project.name, version: '1.0', contributor: 'Caliper' };
       await zip.addStream('annotations/instances_default.json', cocoChunks({ info, categories, images, annotations: items() }, writeStats));
