@@ -67,7 +67,7 @@ try {
   console.log(`COCO export of ${st.stats.objects} boxes / ${IMAGES} images: ${fmtS(wall)}; zip ${mib(st.bytes)}; server RSS ${kib(rssBefore)} → peak ${kib(peak)}`);
   if (process.argv.includes('--docs')) {
     await appendToDocs(
-      `## COCO export through the server (issue 5), ${new Date().toISOString().slice(0, 10)}\n\n${machineInfo()}\n\n| boxes | images | request → done | zip | server RSS before → peak |\n|---|---|---|---|---|\n| ${st.stats.objects} | ${IMAGES} | ${fmtS(wall)} | ${mib(st.bytes)} | ${kib(rssBefore)} → ${kib(peak)} |\n`,
+      `## COCO export through the server (issue 5), ${new Date().toISOString().slice(0, 10)}\n\n${Object.entries(machineInfo()).map(([k, v]) => `${k}: ${v}`).join('; ')}\n\n| boxes | images | request → done | zip | server RSS before → peak |\n|---|---|---|---|---|\n| ${st.stats.objects} | ${IMAGES} | ${fmtS(wall)} | ${mib(st.bytes)} | ${kib(rssBefore)} → ${kib(peak)} |\n`,
     );
   }
 } finally {
