@@ -27,6 +27,14 @@ export const PROJECT_ACTIONS = {
   'annotation.writeAny': ['manager'],
   'data.export': ['manager'],
   'data.import': ['manager'],
+  /** Accept, fix-and-accept or reject a job; write annotations of a job under review. */
+  'review.act': ['manager', 'reviewer'],
+  /** Open or reply to issues (annotators on their own jobs only; checked by the review service). */
+  'issue.write': ['manager', 'reviewer', 'annotator'],
+  /** Agreement, accuracy and consensus figures of a project (the dashboard). */
+  'quality.read': ['manager', 'reviewer'],
+  /** Overlap, honeypots, ground truth, consensus runs. */
+  'quality.manage': ['manager'],
 } as const satisfies Record<string, readonly ProjectRole[]>;
 export type ProjectAction = keyof typeof PROJECT_ACTIONS;
 

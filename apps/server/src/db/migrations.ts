@@ -305,6 +305,84 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('exports_project').on('exports').columns(['project_id', 'created_at']).execute();
     },
   },
+  '0005_review_quality': {
+    async up(db: Kysely<unknown>) {
+      // Review rounds, several annotators per item, consensus, ground truth and quality scores.
+      // One ADD COLUMN per statement (SQLite).
+      const add = (table: string, column: string, type: 'integer' | 'text', dflt?: number) =>
+        db.schema
+          .alterTable(table)
+          .addColumn(column, type, (c) => (dflt === undefined ? c : c.notNull().defaultTo(dflt)))
+          .execute();
+      await add('tasks', 'overlap', 'integer', 1);
+      await add('tasks', 'honeypot_percent', 'integer', 0);
+      await add('jobs', 'review_round', 'integer', 0);
+      await add('jobs', 'reviewer_id', 'text');
+      await db.schema.alterTable('jobs').addColumn('kind', 'text', (c) => c.notNull().defaultTo('annotation')).execute();
+      await add('job_assets', 'honeypot', 'integer', 0);
+      await db.schema
+        .createTable('issues')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('project_id', 'text', (c) => c.notNull().references('projects.id').onDelete('cascade'))
+        .addColumn('job_id', 'text', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
+        .addColumn('asset_id', 'text', (c) => c.notNull().references('assets.id').onDelete('cascade'))
+        .addColumn('round', 'integer', (c) => c.notNull())
+        .addColumn('location', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('resolved_by', 'text')
+        .addColumn('resolved_at', 'text')
+        .execute();
+      await db.schema.createIndex('issues_job').on('issues').columns(['job_id', 'asset_id']).execute();
+      await db.schema
+        .createTable('issue_comments')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('issue_id', 'text', (c) => c.notNull().references('issues.id').onDelete('cascade'))
+        .addColumn('author_id', 'text', (c) => c.notNull())
+        .addColumn('text', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('issue_comments_issue').on('issue_comments').columns(['issue_id', 'created_at']).execute();
+      await db.schema
+        .createTable('ground_truth')
+        .addColumn('asset_id', 'text', (c) => c.primaryKey().references('assets.id').onDelete('cascade'))
+        .addColumn('project_id', 'text', (c) => c.notNull().references('projects.id').onDelete('cascade'))
+        .addColumn('task_id', 'text', (c) => c.notNull())
+        .addColumn('job_id', 'text', (c) => c.notNull())
+        .addColumn('revision', 'integer', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('consensus_items')
+        .addColumn('task_id', 'text', (c) => c.notNull().references('tasks.id').onDelete('cascade'))
+        .addColumn('asset_id', 'text', (c) => c.notNull().references('assets.id').onDelete('cascade'))
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('job_id', 'text')
+        .addColumn('result', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('consensus_items_pk', ['task_id', 'asset_id'])
+        .execute();
+      await db.schema
+        .createTable('quality_scores')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('project_id', 'text', (c) => c.notNull().references('projects.id').onDelete('cascade'))
+        .addColumn('task_id', 'text', (c) => c.notNull())
+        .addColumn('asset_id', 'text', (c) => c.notNull())
+        .addColumn('job_id', 'text', (c) => c.notNull())
+        .addColumn('annotator_id', 'text')
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('metric', 'text', (c) => c.notNull())
+        .addColumn('label', 'text')
+        .addColumn('value', 'double precision', (c) => c.notNull())
+        .addColumn('n', 'integer', (c) => c.notNull())
+        .addColumn('computed_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('quality_scores_project').on('quality_scores').columns(['project_id', 'computed_at']).execute();
+      await db.schema.createIndex('quality_scores_item').on('quality_scores').columns(['task_id', 'asset_id']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,3 +1,4 @@
+import type { Generated } from 'kysely';
 /** Row types of every table. JSON is stored as text, booleans as 0/1, timestamps as ISO-8601 text. */
 export interface UsersTable {
   id: string;
@@ -46,6 +47,10 @@ export interface TasksTable {
   project_id: string;
   name: string;
   created_at: string;
+  /** Annotators per item (1–11): each asset goes into this many jobs with different assignees. */
+  overlap: Generated<number>;
+  /** Share (0–50 %) of ground-truth items mixed into annotators' jobs as hidden honeypots. */
+  honeypot_percent: Generated<number>;
 }
 export interface AssetsTable {
   id: string;
@@ -191,11 +196,75 @@ export interface JobsTable {
   state: 'new' | 'in_progress' | 'completed' | 'rejected';
   created_at: string;
   updated_at: string;
+  /** Review rounds so far (a rejection returns the job to its annotator and counts one). */
+  review_round: Generated<number>;
+  reviewer_id: string | null;
+  /** 'annotation' (people label), 'consensus' (holds the computed consensus of replicas for review). */
+  kind: Generated<'annotation' | 'consensus'>;
 }
 export interface JobAssetsTable {
   job_id: string;
   asset_id: string;
   position: number;
+  /** 1 when the asset is a hidden ground-truth item in this job (never shown as such to its annotator). */
+  honeypot: Generated<number>;
+}
+/** A review issue: a comment thread pinned to a place in an asset. */
+export interface IssuesTable {
+  id: string;
+  project_id: string;
+  job_id: string;
+  asset_id: string;
+  round: number;
+  /** JSON: {slice?, frame?, time?, range?: [start, end], point?: number[], region?: {x, y, width, height}} */
+  location: string;
+  state: 'open' | 'resolved';
+  created_by: string;
+  created_at: string;
+  resolved_by: string | null;
+  resolved_at: string | null;
+}
+export interface IssueCommentsTable {
+  id: string;
+  issue_id: string;
+  author_id: string;
+  text: string;
+  created_at: string;
+}
+/** An asset whose accepted annotations (job, revision) are the reference for accuracy. */
+export interface GroundTruthTable {
+  asset_id: string;
+  project_id: string;
+  task_id: string;
+  job_id: string;
+  revision: number;
+  created_by: string;
+  created_at: string;
+}
+/** Consensus of the replicas of one item: pending until every replica is complete. */
+export interface ConsensusItemsTable {
+  task_id: string;
+  asset_id: string;
+  state: 'pending' | 'done' | 'failed';
+  job_id: string | null;
+  /** JSON: what the consensus step found (raters, sensitivities/specificities, clusters). */
+  result: string;
+  updated_at: string;
+}
+/** One computed figure: agreement between replicas or accuracy against ground truth. */
+export interface QualityScoresTable {
+  id: string;
+  project_id: string;
+  task_id: string;
+  asset_id: string;
+  job_id: string;
+  annotator_id: string | null;
+  kind: 'agreement' | 'accuracy';
+  metric: string;
+  label: string | null;
+  value: number;
+  n: number;
+  computed_at: string;
 }
 /** The head of each (job, asset) document: which revision is current. The text lives in annotation_revisions. */
 export interface AnnotationDocsTable {
@@ -245,6 +314,11 @@ export interface Database {
   asset_frames: AssetFramesTable;
   labelmap_blobs: LabelmapBlobsTable;
   exports: ExportsTable;
+  issues: IssuesTable;
+  issue_comments: IssueCommentsTable;
+  ground_truth: GroundTruthTable;
+  consensus_items: ConsensusItemsTable;
+  quality_scores: QualityScoresTable;
   dicom_studies: DicomStudiesTable;
   dicom_series: DicomSeriesTable;
   dicom_instances: DicomInstancesTable;

@@ -1,3 +1,4 @@
+import type { Updateable } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { type AnnotationDocument, missingRequired } from '@caliper/core';
 import type { JobsTable } from '../db/schema.js';
@@ -183,7 +184,7 @@ export async function updateJob(
   }
   if (patch.assigneeId) await assertAssignable(deps, job.project_id, patch.assigneeId);
   if (patch.state === 'completed' && job.state !== 'completed') await assertComplete(deps, job.id, job.project_id);
-  const set: Partial<JobsTable> = { updated_at: deps.clock.now().toISOString() };
+  const set: Updateable<JobsTable> = { updated_at: deps.clock.now().toISOString() };
   if (patch.assigneeId !== undefined) set.assignee_id = patch.assigneeId;
   if (patch.stage !== undefined) set.stage = patch.stage;
   if (patch.state !== undefined) set.state = patch.state;
