@@ -9,6 +9,7 @@ import { decodeLabelmap } from '@caliper/core/labelmap';
 import { readAllBytes } from '../../blob/index.js';
 import type { AssetsTable, JobsTable } from '../../db/schema.js';
 import type { Deps } from '../../deps.js';
+import { FRAME_ARRAYS } from '../ingest/frames.js';
 
 export const EXPORT_FORMATS = ['nifti', 'dicom-seg', 'dicom-sr', 'rtstruct', 'coco', 'yolo', 'yolo-seg', 'voc', 'cvat', 'caliper'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -137,22 +138,11 @@ const gunzipAsync = promisify(gunzip);
 
 export type VolumeArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
-const ARRAYS = {
-  uint8: Uint8Array,
-  int8: Int8Array,
-  uint16: Uint16Array,
-  int16: Int16Array,
-  uint32: Uint32Array,
-  int32: Int32Array,
-  float32: Float32Array,
-  float64: Float64Array,
-} as const;
-
 /** The stored samples of every frame of an imaging asset as one array (x fastest, then y, frame; colour interleaved). */
 export async function loadVolume(deps: Deps, a: ExportAsset): Promise<VolumeArray> {
   const im = a.imaging;
   if (!im) throw new Error('not an imaging asset');
-  const Ctor = ARRAYS[im.dtype];
+  const Ctor = FRAME_ARRAYS[im.dtype];
   const perFrame = im.dims[0] * im.dims[1] * im.samples;
   const out = new Ctor(perFrame * im.dims[2]);
   const bytes = new Uint8Array(out.buffer);

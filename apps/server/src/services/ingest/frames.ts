@@ -53,7 +53,8 @@ export async function storeFrame(deps: Deps, data: FrameArray): Promise<StoredFr
   return { ...stored, rawSize: raw.byteLength };
 }
 
-const CTORS = {
+/** The typed array of each stored frame dtype. */
+export const FRAME_ARRAYS = {
   uint8: Uint8Array,
   int8: Int8Array,
   uint16: Uint16Array,
@@ -67,7 +68,7 @@ const CTORS = {
 /** Reads a stored frame back as its typed array. */
 export async function loadFrame(deps: Deps, sha256: string, dtype: FrameDtype): Promise<FrameArray> {
   const raw = await gunzipAsync(await readAllBytes(await deps.blobs.get(sha256)), { chunkSize: 4 << 20 });
-  const Ctor = CTORS[dtype];
+  const Ctor = FRAME_ARRAYS[dtype];
   const copy = new Uint8Array(raw.byteLength);
   copy.set(raw);
   return new Ctor(copy.buffer, 0, raw.byteLength / Ctor.BYTES_PER_ELEMENT);

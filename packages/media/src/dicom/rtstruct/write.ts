@@ -8,6 +8,7 @@ import {
   writePart10,
   type DerivedObjectInfo,
   type SourceImageSeries,
+  patientStudyModules,
 } from '../write/source.js';
 import { decimalString, pixelToLps } from '../sr/geometry.js';
 import { RtStructError, RT_STRUCTURE_SET_STORAGE, type RtRoi } from './model.js';
@@ -65,17 +66,7 @@ export function writeRtStruct(input: { source: SourceImageSeries; rois: RtRoi[];
     SpecificCharacterSet: 'ISO_IR 192',
     InstanceCreationDate: date,
     InstanceCreationTime: time,
-    ...copied,
-    StudyInstanceUID: ref.studyInstanceUid,
-    ReferringPhysicianName: copied.ReferringPhysicianName ?? '',
-    StudyID: copied.StudyID ?? '',
-    AccessionNumber: copied.AccessionNumber ?? '',
-    StudyDate: copied.StudyDate ?? '',
-    StudyTime: copied.StudyTime ?? '',
-    PatientName: copied.PatientName ?? '',
-    PatientID: copied.PatientID ?? '',
-    PatientBirthDate: copied.PatientBirthDate ?? '',
-    PatientSex: copied.PatientSex ?? '',
+    ...patientStudyModules({ ...ref, copied }),
     // Frame of Reference (dciodvfy requires the module in the RT Structure Set IOD)
     FrameOfReferenceUID: forUid,
     PositionReferenceIndicator: copied.PositionReferenceIndicator ?? '',

@@ -9,7 +9,7 @@
 // data) is written with dcmjs; the pixel data element is packed and appended here, which keeps
 // large volumes fast.
 import { createRequire } from 'node:module';
-import { codeItem, contentLabel, dicomDateTime, newUid, readReferenceAttributes, writePart10 } from '../write/source.js';
+import { codeItem, contentLabel, dicomDateTime, newUid, patientStudyModules, readReferenceAttributes, writePart10 } from '../write/source.js';
 import type { CodedConcept, DerivedObjectInfo, SourceImageSeries } from '../write/source.js';
 import { defaultSegmentCodes } from './codes.js';
 import { hexToDicomLab, parseHexColor } from './color.js';
@@ -261,7 +261,7 @@ export function writeSeg(input: SegWriteInput): Uint8Array {
 
   const natural: Record<string, unknown> = {
     SpecificCharacterSet: 'ISO_IR 192',
-    ...ref.copied,
+    ...patientStudyModules(ref),
     InstanceCreationDate: now.date,
     InstanceCreationTime: now.time,
     // General Series / Segmentation Series

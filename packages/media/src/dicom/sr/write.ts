@@ -15,6 +15,7 @@ import {
   type CodedConcept,
   type DerivedObjectInfo,
   type SourceImageSeries,
+  patientStudyModules,
 } from '../write/source.js';
 import { applyAffine, decimalString } from './geometry.js';
 import { CODES, COMPREHENSIVE_3D_SR, ENHANCED_SR, SrError, UNITS, type SrItem, type SrUnit } from './model.js';
@@ -242,17 +243,7 @@ export function writeMeasurementReport(input: { source: SourceImageSeries; items
     SpecificCharacterSet: 'ISO_IR 192',
     InstanceCreationDate: date,
     InstanceCreationTime: time,
-    ...copied,
-    StudyInstanceUID: ref.studyInstanceUid,
-    ReferringPhysicianName: copied.ReferringPhysicianName ?? '',
-    StudyID: copied.StudyID ?? '',
-    AccessionNumber: copied.AccessionNumber ?? '',
-    StudyDate: copied.StudyDate ?? '',
-    StudyTime: copied.StudyTime ?? '',
-    PatientName: copied.PatientName ?? '',
-    PatientID: copied.PatientID ?? '',
-    PatientBirthDate: copied.PatientBirthDate ?? '',
-    PatientSex: copied.PatientSex ?? '',
+    ...patientStudyModules({ ...ref, copied }),
     // SR Document Series
     Modality: 'SR',
     SeriesInstanceUID: info.seriesInstanceUid ?? newUid(),

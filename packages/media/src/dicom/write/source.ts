@@ -81,6 +81,28 @@ export function readReferenceAttributes(reference: Uint8Array): ReferenceAttribu
   return { studyInstanceUid: study, seriesInstanceUid: series, frameOfReferenceUid: str('FrameOfReferenceUID'), copied };
 }
 
+/**
+ * The Patient and General Study modules of a derived object: the reference's attributes with
+ * every Type 2 attribute present (empty when the reference lacks it), so the IOD validates
+ * whatever the source kept after de-identification.
+ */
+export function patientStudyModules(ref: ReferenceAttributes): Record<string, unknown> {
+  const c = ref.copied;
+  return {
+    ...c,
+    StudyInstanceUID: ref.studyInstanceUid,
+    ReferringPhysicianName: c.ReferringPhysicianName ?? '',
+    StudyID: c.StudyID ?? '',
+    AccessionNumber: c.AccessionNumber ?? '',
+    StudyDate: c.StudyDate ?? '',
+    StudyTime: c.StudyTime ?? '',
+    PatientName: c.PatientName ?? '',
+    PatientID: c.PatientID ?? '',
+    PatientBirthDate: c.PatientBirthDate ?? '',
+    PatientSex: c.PatientSex ?? '',
+  };
+}
+
 /** DICOM DA and TM strings for a date (UTC). */
 export function dicomDateTime(d: Date): { date: string; time: string } {
   const iso = d.toISOString();
