@@ -140,7 +140,7 @@ export async function requireJobAsset(db: Db, actor: Actor, jobId: string, asset
     .innerJoin('projects as p', 'p.id', 'jobs.project_id')
     .leftJoin('project_members as m', (j) => j.onRef('m.project_id', '=', 'jobs.project_id').on('m.user_id', '=', actor.id))
     .leftJoin('job_assets as ja', (j) => j.onRef('ja.job_id', '=', 'jobs.id').on('ja.asset_id', '=', assetId))
-    .select(['jobs.id', 'jobs.project_id', 'jobs.assignee_id', 'jobs.state', 'm.role', 'ja.asset_id', 'p.label_schema'])
+    .select(['jobs.id', 'jobs.project_id', 'jobs.assignee_id', 'jobs.state', 'jobs.stage', 'jobs.reviewer_id', 'm.role', 'ja.asset_id', 'p.label_schema'])
     .where('jobs.id', '=', jobId)
     .executeTakeFirst();
   if (!row) throw notFound('Job');
@@ -148,11 +148,23 @@ export async function requireJobAsset(db: Db, actor: Actor, jobId: string, asset
   if (!role) throw notFound('Job');
   const isAssignee = row.assignee_id === actor.id;
   if (!isAssignee && !roleAllows(role, 'job.readAll')) throw notFound('Job');
-  if (access === 'annotate' && !isAssignee && !roleAllows(role, 'annotation.writeAny')) {
-    throw forbidden('Only the person this job is assigned to can annotate it.');
+  // "Fix" in fix-and-accept: while the job is under review its reviewer (or a manager) edits it.
+  const reviewerFix = row.stage === 'review' && roleAllows(role, 'review.act') && (row.reviewer_id === actor.id || roleAllows(role, 'annotation.writeAny'));
+  if (access === 'annotate') {
+    if (!reviewerFix && !roleAllows(role, 'annotation.writeAny')) {
+      if (!isAssignee) throw forbidden('Only the person this job is assigned to can annotate it.');
+      if (row.stage === 'review') throw conflict('This job is under review; its annotations can be changed again if the reviewer returns it.');
+      if (row.stage === 'acceptance') throw conflict('This job has been accepted; its annotations can no longer be changed.');
+    }
   }
   if (!row.asset_id) throw notFound('Asset in this job');
-  return { job: { id: row.id, project_id: row.project_id, state: row.state }, role, isAssignee, labelSchemaText: row.label_schema };
+  return {
+    job: { id: row.id, project_id: row.project_id, state: row.state, stage: row.stage },
+    role,
+    isAssignee,
+    reviewerFix,
+    labelSchemaText: row.label_schema,
+  };
 }
 
 /**
@@ -175,6 +187,18 @@ export async function requireAssetAnnotate(db: Db, actor: Actor, assetId: string
   const { role: _memberRole, ...asset } = row;
   if (asset.hold && !roleAllows(role, 'asset.review')) throw notFound('Asset');
   if (roleAllows(role, 'annotation.writeAny')) return { asset, role };
+  if (roleAllows(role, 'review.act')) {
+    // The reviewer of a job under review holding this asset fixes its label maps.
+    const reviewing = await db
+      .selectFrom('job_assets')
+      .innerJoin('jobs', 'jobs.id', 'job_assets.job_id')
+      .select('jobs.id')
+      .where('job_assets.asset_id', '=', assetId)
+      .where('jobs.stage', '=', 'review')
+      .where('jobs.reviewer_id', '=', actor.id)
+      .executeTakeFirst();
+    if (reviewing) return { asset, role };
+  }
   const jobs = await db
     .selectFrom('job_assets')
     .innerJoin('jobs', 'jobs.id', 'job_assets.job_id')

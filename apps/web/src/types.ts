@@ -343,3 +343,72 @@ type Assert<T extends true> = T;
 export type _SchemaReadable = Assert<core.LabelSchema extends LabelSchema ? true : false>;
 export type _KindsKnown = Assert<ObjectKind extends core.AnnotationKind ? (core.AnnotationKind extends ObjectKind ? true : false) : false>;
 export type _TagWritable = Assert<TagObject extends core.AnnotationObjectInput ? true : false>;
+
+// ---------- review rounds and issues (src/review/) ----------
+
+/** Where an issue is pinned; an empty location means the whole asset. */
+export interface IssueLocation {
+  slice?: number;
+  frame?: number;
+  time?: number;
+  range?: [number, number];
+  /** Image pixel [x, y] (2D) or continuous voxel index [i, j, k] (imaging, voxel centres at integers). */
+  point?: number[];
+  region?: { x: number; y: number; width: number; height: number };
+}
+
+export interface IssueComment {
+  id: string;
+  authorId: string;
+  authorName: string | null;
+  text: string;
+  createdAt: string;
+}
+
+export interface Issue {
+  id: string;
+  jobId: string;
+  assetId: string;
+  round: number;
+  location: IssueLocation;
+  state: 'open' | 'resolved';
+  createdBy: string;
+  createdByName: string | null;
+  createdAt: string;
+  resolvedBy: string | null;
+  resolvedAt: string | null;
+  comments: IssueComment[];
+}
+
+export interface ReviewStatus {
+  jobId: string;
+  stage: JobStage;
+  state: JobState;
+  round: number;
+  reviewerId: string | null;
+  reviewerName: string | null;
+  awaitingReview: boolean;
+  canReview: boolean;
+  canDiscuss: boolean;
+  changedByReviewer: boolean;
+  openIssues: number;
+}
+
+export interface ReviewQueueItem {
+  id: string;
+  name: string;
+  projectId: string;
+  projectName: string;
+  taskId: string;
+  taskName: string;
+  assigneeId: string | null;
+  assigneeName: string | null;
+  reviewerId: string | null;
+  reviewerName: string | null;
+  stage: JobStage;
+  state: JobState;
+  round: number;
+  openIssues: number;
+  assetCount: number;
+  updatedAt: string;
+}

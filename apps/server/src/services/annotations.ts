@@ -56,8 +56,8 @@ export async function saveAnnotations(
   assetId: string,
   input: { baseRevision: number; document: unknown },
 ) {
-  const { job, role, isAssignee, labelSchemaText } = await requireJobAsset(deps.db, actor, jobId, assetId, 'annotate');
-  if (job.state === 'completed' && !roleAllows(role, 'annotation.writeAny')) {
+  const { job, role, isAssignee, reviewerFix, labelSchemaText } = await requireJobAsset(deps.db, actor, jobId, assetId, 'annotate');
+  if (job.state === 'completed' && !reviewerFix && !roleAllows(role, 'annotation.writeAny')) {
     throw conflict('This job is completed; its annotations can no longer be changed.');
   }
   const schema = schemaFor(job.project_id, labelSchemaText);

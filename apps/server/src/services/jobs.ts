@@ -8,6 +8,8 @@ import { requireJob, requireTask, roleAllows } from '../policy.js';
 import { toAssetView } from './assets.js';
 import { appendAudit } from './audit.js';
 import { loadLabelSchema } from './projects.js';
+import { checkAssignees, groundTruthIds, insertJobItems, planJobs } from './quality/distribution.js';
+import { onJobCompleted } from './quality/hooks.js';
 
 export type JobStage = JobsTable['stage'];
 export type JobState = JobsTable['state'];
@@ -93,10 +95,17 @@ async function assertAssignable(deps: Deps, projectId: string, userId: string) {
 
 const byName = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
 
-/** Splits the task's assets that are in no job yet into jobs of `assetsPerJob`, in natural file-name order. */
-export async function createJobs(deps: Deps, actor: Actor, taskId: string, input: { assetsPerJob: number; assigneeId?: string | null }) {
+/**
+ * Splits the task's assets that are in no annotation job yet into jobs of `assetsPerJob`, in
+ * natural file-name order. With the task's overlap N > 1 each chunk becomes N jobs (replicas)
+ * for N different `assigneeIds`; with a honeypot share, ground-truth items are mixed in
+ * (services/quality/distribution.ts).
+ */
+export async function createJobs(deps: Deps, actor: Actor, taskId: string, input: { assetsPerJob: number; assigneeId?: string | null; assigneeIds?: string[] }) {
   const { task } = await requireTask(deps.db, actor, taskId, 'job.manage');
-  if (input.assigneeId) await assertAssignable(deps, task.project_id, input.assigneeId);
+  const assignees = input.assigneeIds?.length ? input.assigneeIds : input.assigneeId ? [input.assigneeId] : [];
+  checkAssignees(Number(task.overlap), assignees);
+  for (const a of assignees) await assertAssignable(deps, task.project_id, a);
   const ids = await deps.db.transaction().execute(async (trx) => {
     const rows = await trx
       .selectFrom('assets')
@@ -105,7 +114,19 @@ export async function createJobs(deps: Deps, actor: Actor, taskId: string, input
       // Assets waiting for burned-in review, and non-image DICOM objects, are not annotated.
       .where('hold', 'is', null)
       .where('modality', '!=', 'dicom-object')
-      .where((eb) => eb.not(eb.exists(eb.selectFrom('job_assets').select('job_id').whereRef('job_assets.asset_id', '=', 'assets.id'))))
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('job_assets')
+              .innerJoin('jobs', 'jobs.id', 'job_assets.job_id')
+              .select('job_assets.job_id')
+              .whereRef('job_assets.asset_id', '=', 'assets.id')
+              .where('jobs.kind', '=', 'annotation')
+              .where('job_assets.honeypot', '=', 0),
+          ),
+        ),
+      )
       .execute();
     // Natural order of file names (scan-2 before scan-10), as CVAT and Label Studio sort.
     const free = rows.sort((x, y) => byName.compare(x.name, y.name) || (x.id < y.id ? -1 : 1));
@@ -114,18 +135,17 @@ export async function createJobs(deps: Deps, actor: Actor, taskId: string, input
     let n = Number(existing.c);
     const now = deps.clock.now().toISOString();
     const created: string[] = [];
-    for (let i = 0; i < free.length; i += input.assetsPerJob) {
+    const honeypot = { percent: Number(task.honeypot_percent), groundTruth: Number(task.honeypot_percent) > 0 ? await groundTruthIds(trx, taskId) : [] };
+    let honeypots = 0;
+    for (const p of planJobs(Math.ceil(free.length / input.assetsPerJob), Number(task.overlap), assignees)) {
       const id = randomUUID();
       n++;
       await trx
         .insertInto('jobs')
-        .values({ id, project_id: task.project_id, task_id: taskId, name: `Job ${n}`, assignee_id: input.assigneeId ?? null, stage: 'annotation', state: 'new', created_at: now, updated_at: now })
+        .values({ id, project_id: task.project_id, task_id: taskId, name: `Job ${n}`, assignee_id: p.assigneeId, stage: 'annotation', state: 'new', created_at: now, updated_at: now })
         .execute();
-      const chunk = free.slice(i, i + input.assetsPerJob);
-      await trx
-        .insertInto('job_assets')
-        .values(chunk.map((a, position) => ({ job_id: id, asset_id: a.id, position })))
-        .execute();
+      const chunk = free.slice(p.chunk * input.assetsPerJob, (p.chunk + 1) * input.assetsPerJob);
+      honeypots += await insertJobItems(trx, { id, assigneeId: p.assigneeId }, chunk.map((a) => a.id), honeypot);
       created.push(id);
     }
     await appendAudit(trx, deps.dbKind, deps.clock, {
@@ -134,7 +154,7 @@ export async function createJobs(deps: Deps, actor: Actor, taskId: string, input
       targetType: 'task',
       targetId: taskId,
       ip: actor.ip,
-      details: { jobs: created.length, assets: free.length, assigneeId: input.assigneeId ?? null },
+      details: { jobs: created.length, assets: free.length, assigneeId: input.assigneeId ?? null, assignees: assignees.length, overlap: Number(task.overlap), honeypots },
     });
     return created;
   });
@@ -199,6 +219,7 @@ export async function updateJob(
       details: { assigneeId: set.assignee_id ?? null, stage: set.stage ?? null, state: set.state ?? null },
     });
   });
+  if (patch.state === 'completed' && job.state !== 'completed') await onJobCompleted(deps, jobId);
   return jobView(deps, jobId);
 }
 

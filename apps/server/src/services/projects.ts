@@ -230,6 +230,8 @@ function tasksQuery(deps: Deps) {
       'project_id',
       'name',
       'created_at',
+      'overlap',
+      'honeypot_percent',
       (eb) => eb.selectFrom('assets').select(eb.fn.countAll<number>().as('c')).whereRef('assets.task_id', '=', 'tasks.id').as('assetCount'),
       (eb) => eb.selectFrom('jobs').select(eb.fn.countAll<number>().as('c')).whereRef('jobs.task_id', '=', 'tasks.id').as('jobCount'),
     ]);
@@ -244,6 +246,9 @@ const toTaskView = (t: TaskRow) => ({
   assetCount: Number(t.assetCount ?? 0),
   jobCount: Number(t.jobCount ?? 0),
   createdAt: t.created_at,
+  /** annotators per item and the share of hidden ground-truth items (PUT /api/tasks/{id}/quality) */
+  overlap: Number(t.overlap),
+  honeypotPercent: Number(t.honeypot_percent),
 });
 
 async function taskView(deps: Deps, id: string) {

@@ -7,6 +7,7 @@ import { Markdown } from '../components/Markdown';
 import { ExportDialog } from '../exchange/ExportDialog';
 import { RecentExports } from '../exchange/RecentExports';
 import { DeidSettingsTab } from '../imaging/DeidSettings';
+import { QualityTab } from '../quality/QualityTab';
 import { SchemaEditor } from '../schema/SchemaEditor';
 import { schemaErrors, toDraft, toSchema, validateDraft, type DraftLabel } from '../schema/draft';
 import { PROJECT_ROLES, type Items, type Member, type Project, type ProjectRole, type Task } from '../types';
@@ -18,6 +19,7 @@ const TABS = [
   { id: 'members', label: 'Members' },
   { id: 'tasks', label: 'Tasks' },
   { id: 'deid', label: 'De-identification' },
+  { id: 'quality', label: 'Quality' },
 ] as const;
 
 export function ProjectPage() {
@@ -68,7 +70,7 @@ export function ProjectPage() {
       </div>
       {exporting && <ExportDialog projectId={project.id} onClose={closeExport} onChanged={exportsChanged} />}
       <nav className="tabs" aria-label="Project sections">
-        {TABS.map((t) => (
+        {TABS.filter((t) => t.id !== 'quality' || canReview).map((t) => (
           <NavLink key={t.id} to={`/projects/${project.id}/${t.id}`} className={() => (tab === t.id ? 'active' : '')} data-testid={`tab-${t.id}`} end>
             {t.label}
           </NavLink>
@@ -79,6 +81,7 @@ export function ProjectPage() {
       {tab === 'members' && <MembersTab project={project} canManage={canManage} />}
       {tab === 'tasks' && <TasksTab project={project} canManage={canManage} />}
       {tab === 'deid' && <DeidSettingsTab projectId={project.id} canManage={canManage} />}
+      {tab === 'quality' && (canReview ? <QualityTab projectId={project.id} /> : <p className="muted">The quality dashboard is for managers and reviewers.</p>)}
     </div>
   );
 }

@@ -5,6 +5,7 @@ import { ErrorAlert, Loading, ProgressBar, StateBadge, formatDate, useLoad } fro
 import { usePageShortcuts } from '../components/shortcuts';
 import type { Items, Job, QueueJob } from '../types';
 import { isTypingTarget } from '../components/ui';
+import { ReviewQueueSection } from '../review/ReviewQueue';
 
 export function QueuePage() {
   const navigate = useNavigate();
@@ -40,8 +41,8 @@ export function QueuePage() {
     return () => window.removeEventListener('keydown', onKey);
   });
 
-  const open = data?.items.filter((j) => j.state === 'new' || j.state === 'in_progress') ?? [];
-  const rest = data?.items.filter((j) => !(j.state === 'new' || j.state === 'in_progress')) ?? [];
+  const open = data?.items.filter((j) => j.state === 'new' || j.state === 'in_progress' || j.state === 'rejected') ?? [];
+  const rest = data?.items.filter((j) => !(j.state === 'new' || j.state === 'in_progress' || j.state === 'rejected')) ?? [];
 
   return (
     <div className="page">
@@ -70,6 +71,7 @@ export function QueuePage() {
       ) : (
         <>
           <JobTable jobs={open} empty="No open jobs. When a manager assigns work to you it appears here." testId="queue-table" />
+          <ReviewQueueSection />
           {rest.length > 0 && (
             <div className="section" style={{ marginTop: 24 }}>
               <div className="section-title">

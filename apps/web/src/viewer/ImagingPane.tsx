@@ -6,7 +6,8 @@
 
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { createPortal } from 'react-dom';
-import type { AnnotationDocument, AnyObject, Asset, LabelSchema } from '../types';
+import type { AnnotationDocument, AnyObject, Asset, IssueLocation, LabelSchema } from '../types';
+import { ViewPins, type PinsProps } from '../review/PinLayer';
 import { imagingOf } from '../imaging/SliceViewer';
 import { syncStore, type SaveStatus } from '../workspace/sync';
 import { uuid } from '../workspace/tags';
@@ -33,6 +34,10 @@ export interface ImagingPaneProps {
   keyRef: React.MutableRefObject<((e: KeyboardEvent) => boolean) | null>;
   /** Element in the page's side panel to render the imaging panels into. */
   panelSlot: HTMLElement | null;
+  /** Review issues pinned on this asset, drawn on every view whose slice holds them. */
+  pins?: PinsProps;
+  /** Show this place (an issue's slice / voxel) once per nonce. */
+  focus?: { location: IssueLocation; nonce: number } | null;
 }
 
 type Mode = { kind: 'nav' } | { kind: 'shape'; tool: ToolId } | { kind: 'seg'; tool: SegTool };
@@ -337,6 +342,7 @@ export function ImagingPane(props: ImagingPaneProps) {
         valueUnit={meta.modality === 'CT' ? 'HU' : ''}
       />
       </div>
+      {props.pins && <ViewPins view={view} frames={frames} {...props.pins} />}
     </>
   );
 
@@ -389,6 +395,18 @@ export function ImagingPane(props: ImagingPaneProps) {
 
   const axialSlice = api ? api.cursor[2] : 0;
   const jump = useCallback((s: number) => setJumpTo({ slice: s, nonce: Date.now() }), []);
+  // An issue to show: centre every view on its voxel (or go to its slice).
+  const focusedNonce = useRef<number | null>(null);
+  useEffect(() => {
+    const f = props.focus;
+    if (!f || !api || focusedNonce.current === f.nonce) return;
+    focusedNonce.current = f.nonce;
+    const p = f.location.point;
+    const clamp = (v: number, n: number) => Math.max(0, Math.min(n - 1, Math.round(v)));
+    if (p && p.length === 3) api.setCursor([clamp(p[0]!, meta.dims[0]), clamp(p[1]!, meta.dims[1]), clamp(p[2]!, frames)]);
+    else if (f.location.slice !== undefined) jump(f.location.slice);
+    else if (f.location.frame !== undefined) jump(f.location.frame);
+  }, [props.focus, api, jump, meta.dims, frames]);
   const toggleHidden = useCallback((id: string) => setHidden((h) => toggled(h, id)), []);
   const toggleLocked = useCallback((id: string) => setLocked((h) => toggled(h, id)), []);
   const selected = selectedId ? objects.find((o) => o.id === selectedId) : undefined;

@@ -5,7 +5,12 @@ import { useUser } from '../auth';
 import { Dialog, ErrorAlert, isTypingTarget, Loading, ProgressBar, useLoad } from '../components/ui';
 import { Markdown } from '../components/Markdown';
 import { usePageShortcuts, useShortcutHelp, type ShortcutGroup } from '../components/shortcuts';
-import type { AttributeValue, JobDetail, Project } from '../types';
+import type { AttributeValue, Issue, IssueLocation, JobDetail, Project } from '../types';
+import { IssuesPanel } from '../review/IssuesPanel';
+import { ImagePins, type PinsProps } from '../review/PinLayer';
+import { describeLocation } from '../review/pins';
+import { isReviewing, NewIssueDialog, ReturnedBanner, ReviewBar } from '../review/ReviewBar';
+import { useReview } from '../review/useReview';
 import { AssetViewer, preload } from './AssetViewer';
 import { canShowSlices } from '../imaging/SliceViewer';
 import { ImagingPane } from '../viewer/ImagingPane';
@@ -53,6 +58,13 @@ export function JobRedirect() {
   return <Navigate to={`/jobs/${data.id}/assets/${target.id}`} replace />;
 }
 
+const REVIEW_SHORTCUTS: ShortcutGroup = {
+  title: 'Review',
+  items: [
+    { keys: ['A'], description: 'Add issue: the next click on the image pins it (Esc cancels)' },
+  ],
+};
+
 const STATUS_TEXT: Record<SaveStatus, string> = {
   loading: 'Loading…',
   saved: 'Saved',
@@ -77,6 +89,13 @@ export function WorkspacePage() {
   const [submitError, setSubmitError] = useState<ApiError | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState<'nav' | 'submit' | 'resolve' | null>(null);
+  // ---------- review: status, issue threads, pins ----------
+  const review = useReview(jobId, entry?.revision ?? 0);
+  const [selectedIssue, setSelectedIssue] = useState<string | null>(null);
+  const [adding, setAdding] = useState(false);
+  const [pendingPin, setPendingPin] = useState<IssueLocation | null>(null);
+  const [focus, setFocus] = useState<{ location: IssueLocation; nonce: number } | null>(null);
+  const canDiscuss = !!review.status?.canDiscuss;
 
   const job = data?.job;
   const project = data?.project;
@@ -118,7 +137,12 @@ export function WorkspacePage() {
   const tags = entry?.loaded ? assetTags(entry.doc) : [];
   // Saving is allowed to the assignee and to managers; a submitted job is closed for its assignee.
   const isManager = project?.myRole === 'manager' || project?.myRole === 'admin' || user.systemRole === 'admin';
-  const readOnly = !!job && (isManager ? false : job.assigneeId !== user.id || job.state === 'completed');
+  // The review status is fresher than the job loaded with the page (review start, decisions).
+  const jobState = review.status?.state ?? job?.state;
+  const jobStage = review.status?.stage ?? job?.stage;
+  // A reviewer edits the job under review ("fix" in fix-and-accept); its annotator waits.
+  const reviewing = isReviewing(review.status, user.id, isManager);
+  const readOnly = !!job && (isManager || reviewing ? false : job.assigneeId !== user.id || jobState === 'completed' || jobStage !== 'annotation');
   const editable = !!entry?.loaded && !readOnly;
 
   const toggle = useCallback(
@@ -209,6 +233,21 @@ export function WorkspacePage() {
   keyHandler.current = (e: KeyboardEvent) => {
     if (document.querySelector('[role="dialog"]')) return;
     const typing = isTypingTarget(e.target);
+    // Review: A toggles "Add issue" (the next click on the image pins one), Esc leaves it.
+    if (!typing && canDiscuss && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      if (e.key === 'a') {
+        e.preventDefault();
+        e.stopPropagation();
+        setAdding((a) => !a);
+        return;
+      }
+      if (e.key === 'Escape' && adding) {
+        e.preventDefault();
+        e.stopPropagation();
+        setAdding(false);
+        return;
+      }
+    }
     // The imaging viewer's own keys (tools, slices, presets, its undo) come first.
     if (!typing && !(e.key === 'Escape' && showGuidelines) && imagingKeys.current?.(e)) {
       e.preventDefault();
@@ -232,7 +271,7 @@ export function WorkspacePage() {
         syncStore.retry(jobId, assetId);
       } else if (k === 'enter') {
         e.preventDefault();
-        if (job && job.state !== 'completed' && !readOnly) setConfirmSubmit(true);
+        if (job && jobState !== 'completed' && !readOnly) setConfirmSubmit(true);
       } else if (k === 'g') {
         e.preventDefault();
         setShowGuidelines((s) => !s);
@@ -317,7 +356,26 @@ export function WorkspacePage() {
     [labels],
   );
   const imagingMode = !!asset && canShowSlices(asset) && !!project;
-  usePageShortcuts(imagingMode ? imagingShortcutGroups(project.labelSchema) : shortcutGroups);
+  usePageShortcuts([...(imagingMode ? imagingShortcutGroups(project.labelSchema) : shortcutGroups), REVIEW_SHORTCUTS]);
+
+  // Show an issue: its asset (saving first), its thread, and its place in the viewer.
+  const showIssue = (issue: Issue) => {
+    setSelectedIssue(issue.id);
+    setFocus({ location: issue.location, nonce: Date.now() });
+    if (issue.assetId !== assetId) void goTo(issue.assetId);
+  };
+  const assetIssues = review.issues.filter((i) => i.assetId === assetId);
+  const pins: PinsProps = {
+    issues: assetIssues,
+    numbers: review.numbers,
+    selectedId: selectedIssue,
+    adding: adding && canDiscuss,
+    onAdd: (location) => {
+      setAdding(false);
+      setPendingPin(location);
+    },
+    onOpen: (id) => setSelectedIssue(id),
+  };
 
   if (error)
     return (
@@ -387,7 +445,7 @@ export function WorkspacePage() {
           <button
             className="btn btn-sm btn-primary"
             onClick={() => setConfirmSubmit(true)}
-            disabled={busy === 'submit' || job.state === 'completed' || (readOnly && !isManager)}
+            disabled={busy === 'submit' || jobState === 'completed' || (readOnly && !isManager)}
             data-testid="submit-job"
             title="Submit job (Ctrl+Enter)"
           >
@@ -439,14 +497,34 @@ export function WorkspacePage() {
           </button>
         </div>
       )}
-      {readOnly ? (
+      <ReviewBar
+        review={review}
+        userId={user.id}
+        isManager={isManager}
+        beforeDecide={async () => (await syncStore.flushJob(jobId)).length === 0}
+        onDecided={(decision) =>
+          navigate('/queue', { state: { notice: decision === 'reject' ? `Returned "${job.name}" to its annotator.` : `Accepted "${job.name}".` } })
+        }
+      />
+      {job.assigneeId === user.id && <ReturnedBanner review={review} onJump={showIssue} assetName={(id) => assets.find((a) => a.id === id)?.name ?? 'asset'} />}
+      {jobStage === 'acceptance' ? (
+        <div className="ws-banner accepted" data-testid="accepted-banner">
+          <div className="grow">
+            <strong>Accepted</strong> by the reviewer{review.status?.reviewerName ? ` (${review.status.reviewerName})` : ''}. {isManager ? 'As a manager you can still correct it.' : 'Its annotations are read-only.'}
+          </div>
+        </div>
+      ) : reviewing ? null : readOnly ? (
         <div className="ws-banner info" data-testid="read-only">
           <div className="grow">
-            {job.state === 'completed' ? 'This job has been submitted; its annotations are read-only.' : 'You are viewing this job; only its assignee and project managers can change it.'}
+            {jobStage === 'review'
+              ? 'This job is under review; its annotations are read-only until the reviewer decides.'
+              : jobState === 'completed'
+                ? 'This job has been submitted; its annotations are read-only.'
+                : 'You are viewing this job; only its assignee and project managers can change it.'}
           </div>
         </div>
       ) : (
-        job.state === 'completed' && (
+        jobState === 'completed' && (
           <div className="ws-banner info">
             <div className="grow">This job has been submitted. As a manager you can still correct it.</div>
           </div>
@@ -466,9 +544,16 @@ export function WorkspacePage() {
               editable={editable}
               keyRef={imagingKeys}
               panelSlot={imagingSlot}
+              pins={canDiscuss ? pins : undefined}
+              focus={focus}
             />
           ) : (
-            <AssetViewer asset={asset} />
+            <>
+              <AssetViewer asset={asset} />
+              {canDiscuss && asset.modality === 'image' && asset.metadata.width && asset.metadata.height ? (
+                <ImagePins {...pins} naturalWidth={asset.metadata.width} naturalHeight={asset.metadata.height} />
+              ) : null}
+            </>
           )}
         </div>
         <aside className="ws-panel" aria-label="Annotation">
@@ -487,6 +572,18 @@ export function WorkspacePage() {
             <div className="ws-panel-scroll ws-empty">
               <span className="spinner" /> Loading annotations…
             </div>
+          )}
+          {canDiscuss && (
+            <IssuesPanel
+              review={review}
+              assetId={asset.id}
+              sliceWord={asset.metadata.imaging?.kind === 'cine' ? 'Frame' : 'Slice'}
+              selectedId={selectedIssue}
+              onSelect={setSelectedIssue}
+              adding={adding}
+              onToggleAdding={() => setAdding((a) => !a)}
+              onJump={showIssue}
+            />
           )}
           <AssetList assets={assets} currentId={asset.id} isDone={isDone} onOpen={(id) => void goTo(id)} />
           <div className="ws-panel-footer">
@@ -518,6 +615,18 @@ export function WorkspacePage() {
           </div>
           <div className="dialog-body">{project.guidelines ? <Markdown source={project.guidelines} /> : <p className="muted">This project has no guidelines.</p>}</div>
         </aside>
+      )}
+
+      {pendingPin && (
+        <NewIssueDialog
+          where={describeLocation(pendingPin)}
+          onCancel={() => setPendingPin(null)}
+          onCreate={async (text) => {
+            const issue = await review.createIssue(asset.id, pendingPin, text);
+            setPendingPin(null);
+            setSelectedIssue(issue.id);
+          }}
+        />
       )}
 
       {confirmSubmit && (

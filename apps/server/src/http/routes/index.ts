@@ -8,6 +8,8 @@ import { imagingRoutes } from './imaging.js';
 import { labelmapRoutes } from './labelmaps.js';
 import { dicomHeaderRoutes } from './dicom-header.js';
 import { exchangeRoutes } from './exchange.js';
+import { qualityRoutes } from './quality.js';
+import { reviewRoutes } from './review.js';
 
 export async function registerRoutes(app: FastifyInstance, deps: Deps) {
   authRoutes(app, deps);
@@ -17,5 +19,7 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps) {
   imagingRoutes(app, deps);
   dicomHeaderRoutes(app, deps);
   exchangeRoutes(app, deps);
+  qualityRoutes(app, deps);
+  reviewRoutes(app, deps);
   await labelmapRoutes(app, deps);
 }

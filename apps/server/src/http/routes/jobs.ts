@@ -26,6 +26,7 @@ export function jobRoutes(root: FastifyInstance, deps: Deps) {
         body: z.object({
           assetsPerJob: z.number().int('must be a whole number').min(1, 'must be at least 1').max(100_000),
           assigneeId: id.nullable().optional(),
+          assigneeIds: z.array(id).max(1000).optional().describe('Distinct assignees; with task overlap N > 1, each item goes to N of them'),
         }),
         response: { 201: items(jobShape) },
       },

@@ -50,6 +50,8 @@ export const taskShape = z.object({
   assetCount: z.number(),
   jobCount: z.number(),
   createdAt: ts,
+  overlap: z.number(),
+  honeypotPercent: z.number(),
 });
 
 export const assetShape = z.object({
