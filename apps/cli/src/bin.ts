@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { runDeid } from './deid.js';
+import { METRICS_HELP, runMetrics } from './metrics.js';
 import { EXCHANGE_HELP, runExportCommand, runImportCommand, UsageError } from './exchange.js';
 import type * as ServerExports from '@caliper/server';
 import type { Config, Deps } from '@caliper/server';
@@ -22,6 +23,7 @@ Commands:
   audit verify                       check the audit trail's hash chain; exit 1 at the first tampered entry
   deid <input> <output> [--secret-file F] [--project-id ID] [--settings F.json] [--redactions F.json]
                                      de-identify DICOM files offline (PS3.15 Annex E), mirroring folders
+${METRICS_HELP}
 ${EXCHANGE_HELP}
 
 Configuration: CALIPER_HOST, CALIPER_PORT, CALIPER_DATA_DIR, CALIPER_DATABASE_URL,
@@ -65,6 +67,10 @@ async function main(argv: string[]) {
   if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') return out(HELP);
   if (cmd === 'deid') {
     process.exitCode = await runDeid(argv.slice(1), out, (s) => process.stderr.write(s + '\n'));
+    return;
+  }
+  if (cmd === 'metrics') {
+    process.exitCode = await runMetrics(argv.slice(1), out, (s) => process.stderr.write(s + '\n'));
     return;
   }
   if (cmd === 'export' || cmd === 'import') {
