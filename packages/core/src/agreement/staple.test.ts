@@ -371,3 +371,31 @@ describe('stapleMultiLabel', () => {
     expect(() => stapleMultiLabel([a], [0, 2])).toThrow(RangeError);
   });
 });
+
+describe('stapleBinary reads any non-zero value as foreground, whatever the array layout', () => {
+  it('gives the same result for 0/1 masks and for masks of other non-zero values, unaligned views and odd lengths', () => {
+    const rnd = seededRandom(77);
+    const n = 1003; // not a multiple of 4: the word-wise path has a scalar tail
+    const ones = Array.from({ length: 4 }, () => Uint8Array.from({ length: n }, () => (rnd() < 0.4 ? 1 : 0)));
+    const values = [0x80, 0xff, 0x7f, 0x01, 0x10];
+    const odd = ones.map((m, i) => {
+      // A view starting at byte 1 (not 4-aligned) for rater 1, and high-bit values everywhere.
+      const buf = new Uint8Array(n + 1);
+      const view = i === 1 ? buf.subarray(1) : buf.subarray(0, n);
+      for (let j = 0; j < n; j++) view[j] = m[j] ? values[(i + j) % values.length]! : 0;
+      return view;
+    });
+    const a = stapleBinary(ones);
+    const b = stapleBinary(odd);
+    expect(b.sensitivity).toEqual(a.sensitivity);
+    expect(b.specificity).toEqual(a.specificity);
+    expect(Array.from(b.consensus)).toEqual(Array.from(a.consensus));
+    expect(Array.from(b.probability)).toEqual(Array.from(a.probability));
+    // The posterior per voxel is that of its decision pattern.
+    for (let j = 0; j < n; j++) {
+      let key = 0;
+      for (let i = 0; i < 4; i++) if (ones[i]![j]) key |= 1 << i;
+      expect(a.probability[j]).toBe(a.posteriorOfKey![key]);
+    }
+  });
+});

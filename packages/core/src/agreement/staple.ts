@@ -71,8 +71,15 @@ export interface StapleBinaryOptions {
 }
 
 export interface StapleBinaryResult {
-  /** Posterior probability of foreground per voxel (W). */
-  probability: Float64Array;
+  /**
+   * Posterior probability of foreground per voxel (W). With grouped decision patterns it is
+   * expanded to every voxel on first read (8 bytes per voxel: 629 MB for 512×512×300), so a
+   * caller that needs only the consensus and the rater performance never pays for it. That read
+   * uses the rater arrays again: do not change them before.
+   */
+  readonly probability: Float64Array;
+  /** The posterior of each distinct rater decision pattern: `posteriorOfKey[key]`, key bit i = rater i's decision (grouped runs only). */
+  readonly posteriorOfKey: Float64Array | null;
   /** 1 where W ≥ 0.5, else 0. */
   consensus: Uint8Array;
   /** Estimated sensitivity p_i per rater. */
@@ -129,6 +136,34 @@ function checkRaters(raters: readonly ArrayLike<number>[]): number {
   return n;
 }
 
+/**
+ * Per voxel, the raters' decisions as bits (bit i = rater i says foreground). Up to 8 raters,
+ * four voxels are handled per 32-bit word: a byte's "is non-zero" bit is
+ * ((b | ((b & 0x7f) + 0x7f)) >> 7) & 1, computed for four bytes at once without carries between
+ * them.
+ */
+function decisionKeys(raters: readonly ArrayLike<number>[], n: number): Uint8Array | Uint16Array | Uint32Array {
+  const nr = raters.length;
+  const key = nr <= 8 ? new Uint8Array(n) : nr <= 16 ? new Uint16Array(n) : new Uint32Array(n);
+  const words = n >>> 2;
+  const key32 = key instanceof Uint8Array ? new Uint32Array(key.buffer, 0, words) : null;
+  for (let i = 0; i < nr; i++) {
+    const r = raters[i]!;
+    const bit = 1 << i;
+    let j = 0;
+    if (key32 && r instanceof Uint8Array && (r.byteOffset & 3) === 0) {
+      const r32 = new Uint32Array(r.buffer, r.byteOffset, words);
+      for (let w = 0; w < words; w++) {
+        const x = r32[w]!;
+        key32[w]! |= (((x | ((x & 0x7f7f7f7f) + 0x7f7f7f7f)) >>> 7) & 0x01010101) << i;
+      }
+      j = words * 4;
+    }
+    for (; j < n; j++) key[j]! |= r[j] !== 0 ? bit : 0;
+  }
+  return key;
+}
+
 /** Posterior from the two log joint terms, exact at ±∞. */
 function posterior(logA: number, logB: number, prior: number): number {
   if (logA === -Infinity) return logB === -Infinity ? prior : 0;
@@ -151,47 +186,31 @@ export function stapleBinary(
   checkOptions(maxIterations, tolerance);
   const weight = opts.confidenceWeight ?? 1;
 
-  let base: number;
-  if (opts.prior !== undefined) {
-    base = opts.prior;
-  } else {
-    let fg = 0;
-    for (const r of raters) for (let j = 0; j < n; j++) if (r[j] !== 0) fg++;
-    base = n === 0 ? 0 : fg / (nr * n);
-  }
-  const g = base * weight;
-  if (!(g >= 0 && g <= 1)) {
-    throw new RangeError(`prior × confidenceWeight must lie in [0, 1], got ${g}`);
-  }
-
-  const p = new Array<number>(nr).fill(INITIAL_PERFORMANCE);
-  const q = new Array<number>(nr).fill(INITIAL_PERFORMANCE);
-  const logG = Math.log(g);
-  const log1G = Math.log(1 - g);
-
-  // Group voxels by decision pattern when there are few raters; otherwise one "pattern" per voxel.
+  // Group voxels by decision pattern when there are few raters (one pass per rater building a
+  // key per voxel, one counting pass); otherwise one "pattern" per voxel.
   const usePatterns = nr <= PATTERN_MAX_RATERS;
   let patterns: Uint8Array[]; // per rater: decision per pattern
   let counts: Float64Array; // voxels per pattern
-  let voxelPattern: Int32Array | null = null;
+  let voxelKey: Uint8Array | Uint16Array | Uint32Array | null = null;
+  let patternOfKey: Int32Array | null = null;
+  let fg = 0;
   if (usePatterns) {
-    const table = new Int32Array(1 << nr).fill(-1);
-    voxelPattern = new Int32Array(n);
+    const key = decisionKeys(raters, n);
+    const perKey = new Float64Array(1 << nr);
+    for (let j = 0; j < n; j++) perKey[key[j]!]!++;
+    patternOfKey = new Int32Array(1 << nr).fill(-1);
     const keys: number[] = [];
     const cnt: number[] = [];
-    for (let j = 0; j < n; j++) {
-      let key = 0;
-      for (let i = 0; i < nr; i++) if (raters[i]![j] !== 0) key |= 1 << i;
-      let idx = table[key]!;
-      if (idx < 0) {
-        idx = keys.length;
-        table[key] = idx;
-        keys.push(key);
-        cnt.push(0);
-      }
-      cnt[idx]!++;
-      voxelPattern[j] = idx;
+    for (let k = 0; k < perKey.length; k++) {
+      if (perKey[k] === 0) continue;
+      patternOfKey[k] = keys.length;
+      keys.push(k);
+      cnt.push(perKey[k]!);
+      let bits = 0;
+      for (let i = 0; i < nr; i++) bits += (k >>> i) & 1;
+      fg += bits * perKey[k]!;
     }
+    voxelKey = key;
     const m = keys.length;
     patterns = raters.map((_, i) => {
       const a = new Uint8Array(m);
@@ -202,11 +221,25 @@ export function stapleBinary(
   } else {
     patterns = raters.map((r) => {
       const a = new Uint8Array(n);
-      for (let j = 0; j < n; j++) a[j] = r[j] !== 0 ? 1 : 0;
+      for (let j = 0; j < n; j++) if (r[j] !== 0) {
+        a[j] = 1;
+        fg++;
+      }
       return a;
     });
     counts = new Float64Array(n).fill(1);
   }
+
+  const base = opts.prior !== undefined ? opts.prior : n === 0 ? 0 : fg / (nr * n);
+  const g = base * weight;
+  if (!(g >= 0 && g <= 1)) {
+    throw new RangeError(`prior × confidenceWeight must lie in [0, 1], got ${g}`);
+  }
+
+  const p = new Array<number>(nr).fill(INITIAL_PERFORMANCE);
+  const q = new Array<number>(nr).fill(INITIAL_PERFORMANCE);
+  const logG = Math.log(g);
+  const log1G = Math.log(1 - g);
   const m = counts.length;
   const w = new Float64Array(m);
   const logA = new Float64Array(m);
@@ -265,17 +298,53 @@ export function stapleBinary(
     }
   }
 
-  let probability: Float64Array;
-  if (voxelPattern) {
-    probability = new Float64Array(n);
-    for (let j = 0; j < n; j++) probability[j] = w[voxelPattern[j]!]!;
+  let consensus: Uint8Array;
+  let expand: () => Float64Array;
+  let posteriorOfKey: Float64Array | null = null;
+  if (voxelKey && patternOfKey) {
+    // Expand through per-key tables: one lookup per voxel.
+    const wOfKey = new Float64Array(patternOfKey.length);
+    const cOfKey = new Uint8Array(patternOfKey.length);
+    for (let k = 0; k < patternOfKey.length; k++) {
+      const idx = patternOfKey[k]!;
+      if (idx < 0) continue;
+      wOfKey[k] = w[idx]!;
+      cOfKey[k] = w[idx]! >= 0.5 ? 1 : 0;
+    }
+    posteriorOfKey = wOfKey;
+    if (voxelKey instanceof Uint8Array) {
+      // The key array becomes the consensus in place (no second voxel-sized allocation); the
+      // posterior, when read, rebuilds the keys from the raters.
+      for (let j = 0; j < n; j++) voxelKey[j] = cOfKey[voxelKey[j]!]!;
+      consensus = voxelKey;
+      expand = () => {
+        const keys = decisionKeys(raters, n);
+        const out = new Float64Array(n);
+        for (let j = 0; j < n; j++) out[j] = wOfKey[keys[j]!]!;
+        return out;
+      };
+    } else {
+      const keys = voxelKey;
+      consensus = new Uint8Array(n);
+      for (let j = 0; j < n; j++) consensus[j] = cOfKey[keys[j]!]!;
+      expand = () => {
+        const out = new Float64Array(n);
+        for (let j = 0; j < n; j++) out[j] = wOfKey[keys[j]!]!;
+        return out;
+      };
+    }
   } else {
-    probability = w;
+    consensus = new Uint8Array(n);
+    for (let j = 0; j < n; j++) consensus[j] = w[j]! >= 0.5 ? 1 : 0;
+    expand = () => w;
   }
-  const consensus = new Uint8Array(n);
-  for (let j = 0; j < n; j++) consensus[j] = probability[j]! >= 0.5 ? 1 : 0;
+  let probability: Float64Array | null = null;
   return {
-    probability,
+    get probability() {
+      probability ??= expand();
+      return probability;
+    },
+    posteriorOfKey,
     consensus,
     sensitivity: p,
     specificity: q,
