@@ -137,30 +137,42 @@ function checkRaters(raters: readonly ArrayLike<number>[]): number {
 }
 
 /**
- * Per voxel, the raters' decisions as bits (bit i = rater i says foreground). Up to 8 raters,
- * four voxels are handled per 32-bit word: a byte's "is non-zero" bit is
- * ((b | ((b & 0x7f) + 0x7f)) >> 7) & 1, computed for four bytes at once without carries between
- * them.
+ * Per voxel, the raters' decisions as bits (bit i = rater i says foreground), and (with
+ * `perKey`) the number of voxels of each key. Up to 8 raters with 4-aligned masks, four voxels
+ * are handled per 32-bit word: a byte's "is non-zero" bit is ((b | ((b & 0x7f) + 0x7f)) >> 7) & 1,
+ * computed for four bytes at once without carries between them.
  */
-function decisionKeys(raters: readonly ArrayLike<number>[], n: number): Uint8Array | Uint16Array | Uint32Array {
+function decisionKeys(raters: readonly ArrayLike<number>[], n: number, perKey?: Float64Array): Uint8Array | Uint16Array | Uint32Array {
   const nr = raters.length;
   const key = nr <= 8 ? new Uint8Array(n) : nr <= 16 ? new Uint16Array(n) : new Uint32Array(n);
   const words = n >>> 2;
-  const key32 = key instanceof Uint8Array ? new Uint32Array(key.buffer, 0, words) : null;
+  let done = 0;
+  if (key instanceof Uint8Array && raters.every((r) => r instanceof Uint8Array && (r.byteOffset & 3) === 0)) {
+    // One pass over the voxels, four at a time, all raters at once (counts fused in).
+    const key32 = new Uint32Array(key.buffer, 0, words);
+    const r32 = raters.map((r) => new Uint32Array((r as Uint8Array).buffer, (r as Uint8Array).byteOffset, words));
+    for (let w = 0; w < words; w++) {
+      let k = 0;
+      for (let i = 0; i < nr; i++) {
+        const x = r32[i]![w]!;
+        k |= (((x | ((x & 0x7f7f7f7f) + 0x7f7f7f7f)) >>> 7) & 0x01010101) << i;
+      }
+      key32[w] = k;
+      if (perKey) {
+        perKey[k & 255]!++;
+        perKey[(k >>> 8) & 255]!++;
+        perKey[(k >>> 16) & 255]!++;
+        perKey[k >>> 24]!++;
+      }
+    }
+    done = words * 4;
+  }
   for (let i = 0; i < nr; i++) {
     const r = raters[i]!;
     const bit = 1 << i;
-    let j = 0;
-    if (key32 && r instanceof Uint8Array && (r.byteOffset & 3) === 0) {
-      const r32 = new Uint32Array(r.buffer, r.byteOffset, words);
-      for (let w = 0; w < words; w++) {
-        const x = r32[w]!;
-        key32[w]! |= (((x | ((x & 0x7f7f7f7f) + 0x7f7f7f7f)) >>> 7) & 0x01010101) << i;
-      }
-      j = words * 4;
-    }
-    for (; j < n; j++) key[j]! |= r[j] !== 0 ? bit : 0;
+    for (let j = done; j < n; j++) key[j]! |= r[j] !== 0 ? bit : 0;
   }
+  if (perKey) for (let j = done; j < n; j++) perKey[key[j]!]!++;
   return key;
 }
 
@@ -195,9 +207,8 @@ export function stapleBinary(
   let patternOfKey: Int32Array | null = null;
   let fg = 0;
   if (usePatterns) {
-    const key = decisionKeys(raters, n);
     const perKey = new Float64Array(1 << nr);
-    for (let j = 0; j < n; j++) perKey[key[j]!]!++;
+    const key = decisionKeys(raters, n, perKey);
     patternOfKey = new Int32Array(1 << nr).fill(-1);
     const keys: number[] = [];
     const cnt: number[] = [];
