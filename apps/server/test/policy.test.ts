@@ -252,6 +252,7 @@ describe.each(DB_KINDS)('access policy on %s', (kind) => {
         expect: row(201, 201, 404, 201, 404, 404, 201),
       },
       { name: 'start reviewing a job that is not submitted', method: 'POST', url: () => `/api/jobs/${job2}/review/start`, expect: row(409, 404, 404, 409, 403, 404, 409) },
+      { name: 'read replicas of an item without replicas', method: 'GET', url: () => `/api/jobs/${job1}/assets/${asset1}/replicas`, expect: row(404, 404, 404, 404, 404, 404, 404) },
       { name: 'read audit trail', method: 'GET', url: () => '/api/audit', expect: row(403, 403, 403, 403, 403, 403, 200) },
       { name: 'read a project that does not exist', method: 'GET', url: () => `/api/projects/${randomUUID()}`, expect: row(404, 404, 404, 404, 404, 404, 404) },
       // destructive operations last

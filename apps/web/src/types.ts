@@ -412,3 +412,9 @@ export interface ReviewQueueItem {
   assetCount: number;
   updatedAt: string;
 }
+
+/** GET /api/jobs/{id}/assets/{assetId}/replicas: every annotator's document of an item with overlap, and its consensus. */
+export interface ReplicasView {
+  raters: { jobId: string; annotatorId: string | null; annotatorName: string | null; revision: number; document: AnnotationDocument }[];
+  consensus: { jobId: string; revision: number; document: AnnotationDocument; result: unknown } | null;
+}

@@ -22,7 +22,7 @@ import { SegSession } from './seg/session';
 import { adjustRadius, DEFAULT_SEG_SETTINGS, type SegSettings, type SegTool } from './seg/settings';
 import { HeaderPanel } from './HeaderPanel';
 import { LandmarkTable, ObjectAttributes, ScopedTags } from './ImagingPanels';
-import type { EditObjects } from './types';
+import type { EditObjects, ViewTransform } from './types';
 
 export interface ImagingPaneProps {
   asset: Asset;
@@ -38,6 +38,8 @@ export interface ImagingPaneProps {
   pins?: PinsProps;
   /** Show this place (an issue's slice / voxel) once per nonce. */
   focus?: { location: IssueLocation; nonce: number } | null;
+  /** Read-only layers drawn under the editable objects of each view (e.g. other raters' objects). */
+  overlays?: (view: ViewTransform) => ReactNode;
 }
 
 type Mode = { kind: 'nav' } | { kind: 'shape'; tool: ToolId } | { kind: 'seg'; tool: SegTool };
@@ -320,6 +322,7 @@ export function ImagingPane(props: ImagingPaneProps) {
           onMessage={setMessage}
         />
       )}
+      {props.overlays?.(view)}
       <div className="tool-layer-wrap" style={{ pointerEvents: mode.kind === 'seg' ? 'none' : undefined }}>
       <ToolLayer
         ref={(h: ToolLayerHandle | null) => {

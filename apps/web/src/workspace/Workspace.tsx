@@ -11,10 +11,13 @@ import { ImagePins, type PinsProps } from '../review/PinLayer';
 import { describeLocation } from '../review/pins';
 import { isReviewing, NewIssueDialog, ReturnedBanner, ReviewBar } from '../review/ReviewBar';
 import { useReview } from '../review/useReview';
+import { RaterOverlay } from '../review/raters/RaterOverlay';
+import { RATERS_KEY, RatersPanel } from '../review/raters/RatersPanel';
+import { useRaters } from '../review/raters/useRaters';
 import { AssetViewer, preload } from './AssetViewer';
 import { canShowSlices } from '../imaging/SliceViewer';
 import { ImagingPane } from '../viewer/ImagingPane';
-import { imagingShortcutGroups } from '../viewer/toolDefs';
+import { imagingShortcutGroups, keyText } from '../viewer/toolDefs';
 import { AssetList, SubmitErrors } from './JobPanels';
 import { LabelPanel } from './LabelPanel';
 import { syncStore, useEntry, useStoreVersion, type SaveStatus } from './sync';
@@ -57,6 +60,11 @@ export function JobRedirect() {
     );
   return <Navigate to={`/jobs/${data.id}/assets/${target.id}`} replace />;
 }
+
+const RATERS_SHORTCUTS: ShortcutGroup = {
+  title: 'Raters (items with overlap)',
+  items: [{ keys: [keyText(RATERS_KEY)], description: 'Show or hide every rater’s objects over the image' }],
+};
 
 const REVIEW_SHORTCUTS: ShortcutGroup = {
   title: 'Review',
@@ -103,6 +111,9 @@ export function WorkspacePage() {
   const index = assets.findIndex((a) => a.id === assetId);
   const asset = index >= 0 ? assets[index] : undefined;
   const labels = useMemo(() => tagLabels(project?.labelSchema), [project]);
+  // Items with overlap: every rater's objects side by side (reviewers and managers).
+  const mayCompare = project?.myRole === 'manager' || project?.myRole === 'reviewer' || project?.myRole === 'admin' || user.systemRole === 'admin';
+  const raters = useRaters(jobId, assetId, !!project && mayCompare);
 
   useEffect(() => {
     if (jobId && assetId) syncStore.ensure(jobId, assetId);
@@ -248,6 +259,12 @@ export function WorkspacePage() {
         return;
       }
     }
+    if (!typing && raters.rows.length > 0 && e.key === RATERS_KEY && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      e.preventDefault();
+      e.stopPropagation();
+      raters.toggleAll();
+      return;
+    }
     // The imaging viewer's own keys (tools, slices, presets, its undo) come first.
     if (!typing && !(e.key === 'Escape' && showGuidelines) && imagingKeys.current?.(e)) {
       e.preventDefault();
@@ -356,7 +373,7 @@ export function WorkspacePage() {
     [labels],
   );
   const imagingMode = !!asset && canShowSlices(asset) && !!project;
-  usePageShortcuts([...(imagingMode ? imagingShortcutGroups(project.labelSchema) : shortcutGroups), REVIEW_SHORTCUTS]);
+  usePageShortcuts([...(imagingMode ? imagingShortcutGroups(project.labelSchema) : shortcutGroups), REVIEW_SHORTCUTS, ...(raters.rows.length > 0 ? [RATERS_SHORTCUTS] : [])]);
 
   // Show an issue: its asset (saving first), its thread, and its place in the viewer.
   const showIssue = (issue: Issue) => {
@@ -546,6 +563,7 @@ export function WorkspacePage() {
               panelSlot={imagingSlot}
               pins={canDiscuss ? pins : undefined}
               focus={focus}
+              overlays={raters.rows.length > 0 ? (view) => <RaterOverlay view={view} rows={raters.rows} visible={raters.visible} labelmaps={raters.labelmaps} /> : undefined}
             />
           ) : (
             <>
@@ -573,6 +591,7 @@ export function WorkspacePage() {
               <span className="spinner" /> Loading annotations…
             </div>
           )}
+          <RatersPanel raters={raters} />
           {canDiscuss && (
             <IssuesPanel
               review={review}

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Deps } from '../../deps.js';
 import * as dashboard from '../../services/quality/dashboard.js';
 import * as hooks from '../../services/quality/hooks.js';
+import { listReplicas } from '../../services/quality/replicas.js';
 import * as settings from '../../services/quality/settings.js';
 import { actorOf, id, idParams } from './common.js';
 
@@ -16,6 +17,10 @@ const dashboardShape = z.object({
   dice: z.array(z.number()),
   trend: z.array(z.object({ day: z.string(), annotatorId: z.string().nullable(), metric: z.string(), mean: z.number(), n: z.number() })),
   task: z.object({ fleissKappa: z.number().nullable(), krippendorffAlpha: z.number().nullable(), percentAgreement: z.number().nullable(), items: z.number() }),
+});
+const replicasShape = z.object({
+  raters: z.array(z.object({ jobId: z.string(), annotatorId: z.string().nullable(), annotatorName: z.string().nullable(), revision: z.number(), document: z.unknown() })),
+  consensus: z.object({ jobId: z.string(), revision: z.number(), document: z.unknown(), result: z.unknown() }).nullable(),
 });
 const filterQuery = z.object({
   taskId: id.optional(),
@@ -79,6 +84,19 @@ export function qualityRoutes(root: FastifyInstance, deps: Deps) {
 
   app.post('/api/tasks/:id/consensus', { config: user, schema: { tags, params: idParams, response: { 202: z.object({ queued: z.number() }) } } }, async (request, reply) =>
     reply.code(202).send(await hooks.rerunConsensus(deps, actorOf(request), request.params.id)),
+  );
+  app.get(
+    '/api/jobs/:id/assets/:assetId/replicas',
+    {
+      config: user,
+      schema: {
+        tags,
+        params: z.object({ id, assetId: id }),
+        description: 'Every annotator\'s document of an item with overlap and its consensus, for the side-by-side disagreement view (quality.read; 404 otherwise).',
+        response: { 200: replicasShape },
+      },
+    },
+    async (request) => listReplicas(deps, actorOf(request), request.params.id, request.params.assetId),
   );
   app.get(
     '/api/tasks/:id/consensus',
