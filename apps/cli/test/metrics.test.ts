@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../packages/core/test/random.js';
 
 // `caliper metrics` run as a process (built CLI: `npx tsc -b packages/core packages/media apps/server apps/cli`)
 // and checked against scikit-learn, a numpy Fleiss κ, Krippendorff's published example, scipy
@@ -70,16 +71,7 @@ for ratings in cases['fleiss']:
 print(json.dumps(out))
 `;
 
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const seeded = seededRandom;
 
 describe.skipIf(!ready)('caliper metrics: categorical', () => {
   const rnd = seeded(42);

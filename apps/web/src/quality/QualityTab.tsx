@@ -8,6 +8,20 @@ import type { Task } from '../types';
 import { ConfusionHeatmap, Histogram, TrendChart } from './charts';
 import type { QualityFigures, QualityReport } from './types';
 
+/** The second header row of a table with agreement and accuracy figure groups. */
+function FigureHeads() {
+  const cols = ['tags', 'box F1', 'polygon F1', 'Dice'];
+  return (
+    <tr>
+      {[...cols, ...cols].map((c, i) => (
+        <th key={i} className="num">
+          {c}
+        </th>
+      ))}
+    </tr>
+  );
+}
+
 const fmt = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? '—' : v.toFixed(3));
 
 function Figures({ f }: { f: QualityFigures }) {
@@ -97,16 +111,7 @@ export function QualityTab({ projectId }: { projectId: string }) {
                   <th colSpan={4}>Agreement</th>
                   <th colSpan={4}>Accuracy</th>
                 </tr>
-                <tr>
-                  <th className="num">tags</th>
-                  <th className="num">box F1</th>
-                  <th className="num">polygon F1</th>
-                  <th className="num">Dice</th>
-                  <th className="num">tags</th>
-                  <th className="num">box F1</th>
-                  <th className="num">polygon F1</th>
-                  <th className="num">Dice</th>
-                </tr>
+                <FigureHeads />
               </thead>
               <tbody>
                 {r.annotators.length === 0 && (
@@ -139,16 +144,7 @@ export function QualityTab({ projectId }: { projectId: string }) {
                   <th colSpan={4}>Agreement</th>
                   <th colSpan={4}>Accuracy</th>
                 </tr>
-                <tr>
-                  <th className="num">tags</th>
-                  <th className="num">box F1</th>
-                  <th className="num">polygon F1</th>
-                  <th className="num">Dice</th>
-                  <th className="num">tags</th>
-                  <th className="num">box F1</th>
-                  <th className="num">polygon F1</th>
-                  <th className="num">Dice</th>
-                </tr>
+                <FigureHeads />
               </thead>
               <tbody>
                 {r.labels.map((l) => (
