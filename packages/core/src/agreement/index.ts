@@ -5,3 +5,4 @@ export * from './matching.js';
 export * from './consensus.js';
 export * from './points.js';
 export * from './task.js';
+export * from './unitizing.js';
