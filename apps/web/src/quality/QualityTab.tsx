@@ -22,6 +22,50 @@ function FigureHeads() {
   );
 }
 
+interface FigureRow {
+  key: string;
+  name: string;
+  count: number;
+  agreement: QualityFigures;
+  accuracy: QualityFigures;
+}
+
+/** A table of agreement and accuracy figure groups, one row per annotator or label. */
+function FigureTable({ testId, first, count, rows, empty }: { testId: string; first: string; count: string; rows: FigureRow[]; empty?: string }) {
+  return (
+    <table className="table" data-testid={testId}>
+      <thead>
+        <tr>
+          <th rowSpan={2}>{first}</th>
+          <th rowSpan={2} className="num">
+            {count}
+          </th>
+          <th colSpan={4}>Agreement</th>
+          <th colSpan={4}>Accuracy</th>
+        </tr>
+        <FigureHeads />
+      </thead>
+      <tbody>
+        {rows.length === 0 && empty && (
+          <tr>
+            <td colSpan={10} className="muted">
+              {empty}
+            </td>
+          </tr>
+        )}
+        {rows.map((r) => (
+          <tr key={r.key}>
+            <td>{r.name}</td>
+            <td className="num">{r.count}</td>
+            <Figures f={r.agreement} />
+            <Figures f={r.accuracy} />
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 const fmt = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? '—' : v.toFixed(3));
 
 function Figures({ f }: { f: QualityFigures }) {
@@ -103,60 +147,24 @@ export function QualityTab({ projectId }: { projectId: string }) {
               <h2>Annotators</h2>
               <span className="muted">agreement = against the consensus of the replicas; accuracy = against hidden ground truth</span>
             </div>
-            <table className="table" data-testid="quality-annotators">
-              <thead>
-                <tr>
-                  <th rowSpan={2}>Annotator</th>
-                  <th rowSpan={2} className="num">Items</th>
-                  <th colSpan={4}>Agreement</th>
-                  <th colSpan={4}>Accuracy</th>
-                </tr>
-                <FigureHeads />
-              </thead>
-              <tbody>
-                {r.annotators.length === 0 && (
-                  <tr>
-                    <td colSpan={10} className="muted">
-                      No scores yet: they appear when every replica of an item is complete, or when an annotator completes a job with ground-truth items.
-                    </td>
-                  </tr>
-                )}
-                {r.annotators.map((a) => (
-                  <tr key={a.id}>
-                    <td>{a.name}</td>
-                    <td className="num">{a.items}</td>
-                    <Figures f={a.agreement} />
-                    <Figures f={a.accuracy} />
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <FigureTable
+              testId="quality-annotators"
+              first="Annotator"
+              count="Items"
+              rows={r.annotators.map((a) => ({ key: a.id, name: a.name, count: a.items, agreement: a.agreement, accuracy: a.accuracy }))}
+              empty="No scores yet: they appear when every replica of an item is complete, or when an annotator completes a job with ground-truth items."
+            />
           </div>
           <div className="card">
             <div className="card-header">
               <h2>Labels</h2>
             </div>
-            <table className="table" data-testid="quality-labels">
-              <thead>
-                <tr>
-                  <th rowSpan={2}>Label</th>
-                  <th rowSpan={2} className="num">n</th>
-                  <th colSpan={4}>Agreement</th>
-                  <th colSpan={4}>Accuracy</th>
-                </tr>
-                <FigureHeads />
-              </thead>
-              <tbody>
-                {r.labels.map((l) => (
-                  <tr key={l.label}>
-                    <td>{l.label}</td>
-                    <td className="num">{l.n}</td>
-                    <Figures f={l.agreement} />
-                    <Figures f={l.accuracy} />
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <FigureTable
+              testId="quality-labels"
+              first="Label"
+              count="n"
+              rows={r.labels.map((l) => ({ key: l.label, name: l.label, count: l.n, agreement: l.agreement, accuracy: l.accuracy }))}
+            />
           </div>
           <div className="quality-charts">
             <div className="card">

@@ -5,7 +5,7 @@
 
 import { extractPlane } from '@caliper/core/mpr';
 import { useLayoutEffect, useRef } from 'react';
-import { drawMarker, maskCanvas, pathOf, planeSpace, screenSpace } from '../../viewer/tools/render';
+import { clearedOverlay, drawMarker, maskCanvas, pathOf, planeSpace, screenSpace } from '../../viewer/tools/render';
 import { objectsOnView, planeGeometry } from '../../viewer/tools/model';
 import type { ViewTransform } from '../../viewer/types';
 import { boundarySegments, CONSENSUS_KEY, type RaterRow } from './raters';
@@ -49,17 +49,9 @@ export function RaterOverlay({ view, rows, visible, labelmaps }: RaterOverlayPro
   useLayoutEffect(() => {
     const canvas = ref.current;
     if (!canvas) return;
-    const dpr = window.devicePixelRatio || 1;
-    const w = Math.max(1, Math.round(view.width * dpr));
-    const h = Math.max(1, Math.round(view.height * dpr));
-    if (canvas.width !== w || canvas.height !== h) {
-      canvas.width = w;
-      canvas.height = h;
-    }
-    const ctx = canvas.getContext('2d');
-    if (!ctx) return;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, w, h);
+    const overlay = clearedOverlay(canvas, view.width, view.height);
+    if (!overlay) return;
+    const { ctx, dpr } = overlay;
     // The consensus is dashed, so it stays apart from an editable copy of it drawn on top.
     const dash = (on: boolean) => ctx.setLineDash(on ? [6 / view.camera.zoom, 3 / view.camera.zoom] : []);
     for (const row of rows) {

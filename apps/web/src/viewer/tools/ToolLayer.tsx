@@ -22,7 +22,7 @@ import {
   replaceObject, simplifyRdp, toolRefusal, usesVoxelSpace, type Affine, type Landmark, type PlaneField, type PlaneGeom,
   type Place, type Pt, type ToolId,
 } from './model';
-import { affineOf, BrushCanvas, DEFAULT_COLOR, drawHandle, drawLabelText, drawMarker, maskCanvas, MergedPaths, pathOf, planeSpace, RetainedLayer, screenSpace } from './render';
+import { affineOf, BrushCanvas, clearedOverlay, DEFAULT_COLOR, drawHandle, drawLabelText, drawMarker, maskCanvas, MergedPaths, pathOf, planeSpace, RetainedLayer, screenSpace } from './render';
 
 export interface ToolLayerHandle {
   /** Cancel the drawing in progress (Escape). */
@@ -130,17 +130,9 @@ export function ToolLayer(props: ToolLayerProps) {
     const p = propsRef.current;
     const v = p.view;
     if (!canvas) return;
-    const dpr = window.devicePixelRatio || 1;
-    const w = Math.max(1, Math.round(v.width * dpr));
-    const h = Math.max(1, Math.round(v.height * dpr));
-    if (canvas.width !== w || canvas.height !== h) {
-      canvas.width = w;
-      canvas.height = h;
-    }
-    const ctx = canvas.getContext('2d');
-    if (!ctx) return;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, w, h);
+    const overlay = clearedOverlay(canvas, v.width, v.height);
+    if (!overlay) return;
+    const { ctx, dpr } = overlay;
     const visible = onViewRef.current;
     const g = (o: AnyObject): PlaneGeom => geom(o, v);
     const draft = draftRef.current;

@@ -380,3 +380,22 @@ export class RetainedLayer {
     this.stale = false;
   }
 }
+
+/**
+ * A viewport overlay canvas sized to the view in device pixels and cleared, with an identity
+ * transform; null when the canvas has no 2D context.
+ */
+export function clearedOverlay(canvas: HTMLCanvasElement, width: number, height: number): { ctx: CanvasRenderingContext2D; dpr: number } | null {
+  const dpr = window.devicePixelRatio || 1;
+  const w = Math.max(1, Math.round(width * dpr));
+  const h = Math.max(1, Math.round(height * dpr));
+  if (canvas.width !== w || canvas.height !== h) {
+    canvas.width = w;
+    canvas.height = h;
+  }
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return null;
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  return { ctx, dpr };
+}
